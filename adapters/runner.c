@@ -1,0 +1,273 @@
+/* runner.c — see runner.h for the state machine. */
+#include "runner.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../engine/err.h"
+
+static void assert_state(const struct lb_runner *r) {
+#ifndef NDEBUG
+  if (r->state == LB_RUN_IDLE && (r->n_held || lb_journal_pending(r->j)))
+    LB_BUG("runner IDLE with held actions or an open batch");
+  if (r->state == LB_RUN_FAILED && !r->err)
+    LB_BUG("runner FAILED without an error");
+#else
+  (void)r;
+#endif
+}
+
+static int fail(struct lb_runner *r, int err) {
+  r->state = LB_RUN_FAILED;
+  r->err = err;
+  for (size_t i = 0; i < r->n_held; i++)
+    lb_action_release(&r->held[i]);
+  r->n_held = 0;
+  return err;
+}
+
+static void on_outcome(void *ctx, const struct lb_action *a,
+                       struct lb_outcome *out) {
+  struct lb_runner *r = ctx;
+  struct lb_event ev;
+  int rc;
+  lb_event_init(&ev);
+  ev.source = LB_SRC_OUTCOME;
+  ev.type = LB_EV_OUTCOME;
+  ev.at_ms = out->at_ms;
+  ev.action_id = a->id;
+  ev.http_status = out->http_status;
+  /* identity of the target, whatever the body says */
+  if ((rc = lb_event_set(&ev.api_group, a->api_group)) ||
+      (rc = lb_event_set(&ev.kind, a->kind)) ||
+      (rc = lb_event_set(&ev.ns, a->ns)) ||
+      (rc = lb_event_set(&ev.name, a->name))) {
+    free(out->body);
+    lb_event_release(&ev);
+    fail(r, rc);
+    return;
+  }
+  rc = lb_event_prepare(&ev, out->body, out->body_len);
+  out->body = NULL;
+  if (rc == LB_EPARSE) { /* a garbled reply is still an outcome */
+    static const char garbled[] = "{\"message\":\"unparseable response body\"}";
+    char *b = lb_strdup(garbled);
+    rc = b ? lb_event_prepare(&ev, b, sizeof garbled - 1) : LB_ENOMEM;
+  }
+  if (rc) {
+    lb_event_release(&ev);
+    fail(r, rc);
+    return;
+  }
+  lb_runner_push(r, &ev);
+}
+
+void lb_runner_init(struct lb_runner *r, struct lb_journal *j,
+                    struct lb_engine *e, struct lb_actuator *act) {
+  memset(r, 0, sizeof *r);
+  r->j = j;
+  r->e = e;
+  r->act = act;
+  r->snapshot_every = 50000;
+  if (act) {
+    act->on_outcome = on_outcome;
+    act->ctx = r;
+  }
+}
+
+void lb_runner_release(struct lb_runner *r) {
+  for (size_t i = 0; i < r->n_held; i++)
+    lb_action_release(&r->held[i]);
+  free(r->held);
+  r->held = NULL;
+  r->n_held = r->cap_held = 0;
+}
+
+static int hold(struct lb_runner *r, const struct lb_action *a) {
+  if (r->n_held == r->cap_held) {
+    size_t cap = r->cap_held ? r->cap_held * 2 : 16;
+    struct lb_action *n = realloc(r->held, cap * sizeof *n);
+    if (!n)
+      return LB_ENOMEM;
+    r->held = n;
+    r->cap_held = cap;
+  }
+  int rc = lb_action_copy(&r->held[r->n_held], a);
+  if (!rc)
+    r->n_held++;
+  return rc;
+}
+
+int lb_runner_push(struct lb_runner *r, struct lb_event *ev) {
+  struct lb_decisions ds = {0};
+  int rc;
+  if (r->state == LB_RUN_FAILED) {
+    lb_event_release(ev);
+    return r->err;
+  }
+  r->state = LB_RUN_BATCH;
+  if ((rc = lb_journal_append_event(r->j, ev)))
+    goto failed;
+  if ((rc = lb_engine_apply(r->e, ev, &ds)))
+    goto failed;
+  r->events++;
+  r->since_snapshot++;
+  for (size_t i = 0; i < ds.n; i++) {
+    const struct lb_decision *d = &ds.v[i];
+    if ((rc = lb_journal_append_decision(r->j, d)))
+      goto failed;
+    r->decisions++;
+    if (r->log)
+      fprintf(r->log, "  decision %lld %s %s/%s: %s%s\n", (long long)d->seq,
+              d->reducer, d->ns, d->name, d->reason,
+              d->n_actions ? "" : " (no action)");
+    for (size_t a = 0; a < d->n_actions; a++)
+      if ((rc = hold(r, &d->actions[a])))
+        goto failed;
+  }
+  lb_decisions_release(&ds);
+  lb_event_release(ev);
+  return 0;
+failed:
+  lb_decisions_release(&ds);
+  lb_event_release(ev);
+  return fail(r, rc);
+}
+
+int lb_runner_push_raw(struct lb_runner *r, int source, int type,
+                       int64_t at_ms, char *body, size_t len) {
+  struct lb_event ev;
+  int rc;
+  lb_event_init(&ev);
+  ev.source = source;
+  ev.type = type;
+  ev.at_ms = at_ms;
+  rc = lb_event_prepare(&ev, body, len);
+  if (rc) {
+    lb_event_release(&ev);
+    return rc; /* a malformed input event is refused, nothing is lost */
+  }
+  return lb_runner_push(r, &ev);
+}
+
+int lb_runner_flush(struct lb_runner *r) {
+  int rc;
+  if (r->state == LB_RUN_FAILED)
+    return r->err;
+  if (r->state == LB_RUN_IDLE)
+    return 0;
+  if ((rc = lb_journal_commit(r->j)))
+    return fail(r, rc);
+  r->state = LB_RUN_IDLE;
+  /* The decisions are durable: now, and only now, act. */
+  size_t n = r->n_held;
+  struct lb_action *held = r->held;
+  r->held = NULL;
+  r->n_held = r->cap_held = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (r->act && r->act->submit(r->act, &held[i]) == LB_ENOMEM)
+      rc = LB_ENOMEM;
+    r->actions++;
+    lb_action_release(&held[i]);
+  }
+  free(held);
+  if (rc)
+    return fail(r, rc);
+  assert_state(r);
+  if (r->snapshot_every && r->since_snapshot >= r->snapshot_every)
+    return lb_runner_snapshot(r);
+  return 0;
+}
+
+int lb_runner_tick(struct lb_runner *r, int64_t now) {
+  int64_t w = lb_engine_next_wakeup(r->e);
+  if (!w || w > now)
+    return 0;
+  return lb_runner_push_raw(r, LB_SRC_TICK, LB_EV_TICK, now, NULL, 0);
+}
+
+int lb_runner_abandon_inflight(struct lb_runner *r, int64_t now) {
+  int64_t *ids;
+  size_t n;
+  int rc = lb_engine_inflight_ids(r->e, &ids, &n);
+  if (rc)
+    return fail(r, rc);
+  for (size_t i = 0; i < n && !rc; i++) {
+    static const char msg[] =
+        "{\"kind\":\"Status\",\"status\":\"Failure\",\"message\":\"abandoned "
+        "at restart: outcome unknown, state relisted\",\"reason\":"
+        "\"Abandoned\"}";
+    struct lb_event ev;
+    char *b = lb_strdup(msg);
+    lb_event_init(&ev);
+    ev.source = LB_SRC_OUTCOME;
+    ev.type = LB_EV_OUTCOME;
+    ev.at_ms = now;
+    ev.action_id = ids[i];
+    ev.http_status = 0;
+    rc = b ? lb_event_prepare(&ev, b, sizeof msg - 1) : LB_ENOMEM;
+    rc = rc ? (lb_event_release(&ev), rc) : lb_runner_push(r, &ev);
+  }
+  free(ids);
+  return rc;
+}
+
+int lb_runner_snapshot(struct lb_runner *r) {
+  char *blob;
+  size_t len;
+  int rc;
+  if ((rc = lb_runner_flush(r)))
+    return rc;
+  if (!lb_engine_last_seq(r->e))
+    return 0;
+  if ((rc = lb_engine_snapshot(r->e, &blob, &len)))
+    return fail(r, rc);
+  rc = lb_journal_snapshot_put(r->j, lb_engine_last_seq(r->e), blob, len,
+                               lb_engine_digest(r->e));
+  free(blob);
+  if (rc)
+    return fail(r, rc);
+  r->since_snapshot = 0;
+  return lb_journal_checkpoint(r->j) == 0 ? 0 : 0; /* best effort */
+}
+
+struct recover_ctx {
+  struct lb_engine *e;
+  int rc;
+};
+
+static int recover_one(void *ctx, struct lb_event *ev) {
+  struct recover_ctx *c = ctx;
+  struct lb_decisions ds = {0};
+  c->rc = lb_engine_apply(c->e, ev, &ds);
+  lb_decisions_release(&ds);
+  return c->rc;
+}
+
+int lb_runner_recover(struct lb_runner *r) {
+  int64_t snap_seq = 0, last_dseq;
+  uint64_t digest, last_chain;
+  void *blob = NULL;
+  size_t len;
+  int rc = lb_journal_snapshot_get(r->j, -1, &snap_seq, &blob, &len, &digest);
+  if (rc == 0) {
+    rc = lb_engine_restore(r->e, blob, len);
+    free(blob);
+    if (rc)
+      return fail(r, rc);
+    if (lb_engine_digest(r->e) != digest)
+      return fail(r, LB_ECORRUPT);
+  } else if (rc != LB_ENOENT) {
+    return fail(r, rc);
+  }
+  struct recover_ctx c = {r->e, 0};
+  rc = lb_journal_scan_events(r->j, snap_seq + 1, -1, recover_one, &c);
+  if (rc)
+    return fail(r, rc);
+  if ((rc = lb_journal_last_decision(r->j, &last_dseq, &last_chain)))
+    return fail(r, rc);
+  if (last_dseq != lb_engine_decision_seq(r->e) ||
+      last_chain != lb_engine_chain(r->e))
+    return fail(r, LB_EDIVERGED);
+  return 0;
+}

@@ -1,0 +1,87 @@
+/* cloneset.h — the CloneSet controller (kruise-spec §3): pure arithmetic
+ * and orderings, exported for table tests; the reconcile is in cloneset.c.
+ *
+ * Pod lifecycle as driven by this reducer:
+ *
+ *   create ──► PreparingNormal ──refresh (no preNormal hook)──► Normal
+ *                                                               │
+ *            ┌──────────── update (ReCreate): label ◄───────────┤
+ *            ▼             apps.kruise.io/specified-delete      │
+ *   specified-delete ──delete (deleteReadyLimit)──┐             │
+ *                                                 ▼             │
+ *                             terminating ──► gone  ◄── scale-in victim
+ *
+ *   | from             | to               | performed by            |
+ *   | (none)           | PreparingNormal  | scale_up()  create      |
+ *   | PreparingNormal  | Normal           | refresh()   patch label |
+ *   | Normal           | specified-delete | update()    patch label |
+ *   | specified-delete | terminating      | scale()     delete      |
+ *   | any active       | terminating      | scale_down() delete     |
+ * Invariants: a pod with an action in flight is never acted on again; at
+ * most one of scale / refresh / update acts in one reconcile; pods at the
+ * update revision are never labelled for deletion by update().
+ */
+#ifndef LB_CLONESET_H
+#define LB_CLONESET_H
+
+#include <stdint.h>
+
+#include "obj.h"
+
+#define LB_LABEL_REVISION "controller-revision-hash"
+#define LB_LABEL_TEMPLATE_HASH "pod-template-hash"
+#define LB_LABEL_INSTANCE_ID "apps.kruise.io/cloneset-instance-id"
+#define LB_LABEL_SPECIFIED_DELETE "apps.kruise.io/specified-delete"
+#define LB_LABEL_LIFECYCLE "lifecycle.apps.kruise.io/state"
+#define LB_ANNO_LIFECYCLE_TS "lifecycle.apps.kruise.io/timestamp"
+
+/* Partition per spec §1.2: percent rounds up; a percent other than 100%
+ * that resolves to all of replicas (>1) keeps one pod for the update;
+ * clamped to [0, replicas]. */
+int lb_cs_partition(const struct lb_intstr *p, int replicas);
+
+/* Inputs of the one function that drives scale and update (§3.4). */
+struct lb_cs_calc_in {
+  int replicas;
+  struct lb_intstr partition, max_surge, max_unavailable, scale_max_unavailable;
+  int paused;
+  int n_pods; /* active pods */
+  /* per revision class (new = at update revision, old = others) */
+  int new_total, new_predeleting, new_to_delete, new_unavailable;
+  int old_total, old_predeleting, old_to_delete, old_unavailable;
+};
+
+struct lb_cs_calc {
+  int partition, max_surge, max_unavailable;
+  int scale_max_unavailable; /* -1 = unlimited */
+  int total_unavailable;
+  int update_old_diff, update_new_diff;
+  int use_surge, use_surge_old;
+  int expected_total, expected_old;
+  int scale_up, scale_up_old, scale_up_limited;
+  int scale_down, scale_down_old;
+  int delete_ready_limit;
+  int update_num, update_max_unavailable;
+};
+
+void lb_cs_calc(const struct lb_cs_calc_in *in, struct lb_cs_calc *out);
+
+/* Per-pod facts the orderings need, computed once per reconcile. */
+struct lb_cs_podinfo {
+  struct lb_pod *pod;
+  int is_new;          /* at update revision */
+  int available;       /* ready >= minReadySeconds and lifecycle Normal */
+  int predeleting;     /* lifecycle PreparingDelete */
+  int to_delete;       /* specified-delete label or in podsToDelete */
+  int node_rank;       /* other pods of the set on the same node */
+};
+/* qsort comparators: scale-in victims first; update candidates first. */
+int lb_cs_cmp_victim(const void *a, const void *b);
+int lb_cs_cmp_update(const void *a, const void *b);
+
+/* Upstream HashControllerRevision-style name suffix: FNV-32a of data and
+ * the collision count, encoded in the safe alphabet. out >= 16 bytes. */
+void lb_cs_revision_hash(const char *data, int collision_count, char *out,
+                         size_t n);
+
+#endif

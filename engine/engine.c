@@ -1,0 +1,814 @@
+/* engine.c — state fold, dirty tracking, reducer dispatch, decisions,
+ * in-flight actions, digest and snapshots. See engine.h for the contract. */
+#include "engine.h"
+
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#define XXH_STATIC_LINKING_ONLY
+#include <xxhash.h>
+
+#include "err.h"
+#include "map.h"
+#include "obj.h"
+#include "reducer.h"
+
+#define TOMBSTONES 4096 /* deleted uids remembered (FIFO) */
+
+enum { CLS_POD = 0, CLS_STATUS, CLS_REV };
+
+struct inflight {
+  int64_t id;
+  int verb, cls;
+  char *kind, *ns, *name; /* target */
+  char *owner_key;        /* the object whose reducer decided it */
+};
+
+struct lb_engine {
+  struct lb_engine_opts opts;
+  struct lb_map objs;     /* "Kind/ns/name" -> struct lb_obj * */
+  struct lb_map owners;   /* CloneSet uid -> struct lb_cloneset * */
+  struct lb_map inflight; /* decimal id -> struct inflight * */
+  struct lb_map tomb_set; /* uid -> (void *)1 */
+  char *tomb[TOMBSTONES]; /* FIFO ring of uids */
+  size_t tomb_head, tomb_n;
+  struct lb_map dirty;    /* keys to reconcile after this event */
+  int64_t last_seq, dseq, action_seq;
+  uint64_t chain;
+};
+
+static void key_of(char *out, size_t n, const char *kind, const char *ns,
+                   const char *name) {
+  snprintf(out, n, "%s/%s/%s", kind, ns ? ns : "", name ? name : "");
+}
+#define KEYLEN 800
+
+int lb_engine_new(const struct lb_engine_opts *opts, struct lb_engine **out) {
+  struct lb_engine *e = calloc(1, sizeof *e);
+  struct lb_engine_opts dflt = LB_ENGINE_OPTS_INIT;
+  if (!e)
+    return LB_ENOMEM;
+  e->opts = opts ? *opts : dflt;
+  lb_map_init(&e->objs);
+  lb_map_init(&e->owners);
+  lb_map_init(&e->inflight);
+  lb_map_init(&e->tomb_set);
+  lb_map_init(&e->dirty);
+  *out = e;
+  return 0;
+}
+
+static void inflight_free(struct inflight *f) {
+  if (!f)
+    return;
+  free(f->kind);
+  free(f->ns);
+  free(f->name);
+  free(f->owner_key);
+  free(f);
+}
+
+void lb_engine_free(struct lb_engine *e) {
+  size_t i = 0;
+  void *v;
+  if (!e)
+    return;
+  while (lb_map_next(&e->objs, &i, NULL, &v))
+    lb_obj_free(v);
+  i = 0;
+  while (lb_map_next(&e->inflight, &i, NULL, &v))
+    inflight_free(v);
+  for (size_t t = 0; t < e->tomb_n; t++)
+    free(e->tomb[(e->tomb_head + t) % TOMBSTONES]);
+  lb_map_release(&e->objs);
+  lb_map_release(&e->owners);
+  lb_map_release(&e->inflight);
+  lb_map_release(&e->tomb_set);
+  lb_map_release(&e->dirty);
+  free(e);
+}
+
+/* --- helpers ------------------------------------------------------------ */
+static int mark_dirty(struct lb_engine *e, const char *key) {
+  return lb_map_put(&e->dirty, key, (void *)1, NULL);
+}
+
+static int mark_obj(struct lb_engine *e, const struct lb_obj *o) {
+  char key[KEYLEN];
+  key_of(key, sizeof key, lb_kind_name(o->kind), o->ns, o->name);
+  return mark_dirty(e, key);
+}
+
+static int tombstone(struct lb_engine *e, const char *uid) {
+  char *u;
+  if (!uid || !*uid || lb_map_get(&e->tomb_set, uid))
+    return 0;
+  if (!(u = lb_strdup(uid)))
+    return LB_ENOMEM;
+  if (e->tomb_n == TOMBSTONES) {
+    char *old = e->tomb[e->tomb_head];
+    lb_map_del(&e->tomb_set, old);
+    free(old);
+    e->tomb_head = (e->tomb_head + 1) % TOMBSTONES;
+    e->tomb_n--;
+  }
+  e->tomb[(e->tomb_head + e->tomb_n) % TOMBSTONES] = u;
+  e->tomb_n++;
+  return lb_map_put(&e->tomb_set, u, (void *)1, NULL);
+}
+
+/* resourceVersions are opaque, but every apiserver we talk to uses
+ * decimal etcd revisions; compare only when both are numbers. */
+static int rv_older(const char *a, const char *b) {
+  char *ea, *eb;
+  unsigned long long x, y;
+  if (!a || !b || !*a || !*b)
+    return 0;
+  x = strtoull(a, &ea, 10);
+  y = strtoull(b, &eb, 10);
+  return !*ea && !*eb && x < y;
+}
+
+static int cs_add_pod(struct lb_cloneset *c, struct lb_pod *p) {
+  if (c->n_pods == c->cap_pods) {
+    size_t cap = c->cap_pods ? c->cap_pods * 2 : 16;
+    struct lb_pod **np = realloc(c->pods, cap * sizeof *np);
+    if (!np)
+      return LB_ENOMEM;
+    c->pods = np;
+    c->cap_pods = cap;
+  }
+  p->owner = c;
+  p->owner_idx = c->n_pods;
+  c->pods[c->n_pods++] = p;
+  return 0;
+}
+
+static void cs_remove_pod(struct lb_pod *p) {
+  struct lb_cloneset *c = p->owner;
+  if (!c)
+    return;
+  struct lb_pod *last = c->pods[--c->n_pods];
+  c->pods[p->owner_idx] = last;
+  last->owner_idx = p->owner_idx;
+  p->owner = NULL;
+}
+
+static void unlink_obj(struct lb_engine *e, struct lb_obj *o) {
+  if (o->kind == LB_KIND_POD) {
+    struct lb_pod *p = (struct lb_pod *)o;
+    if (p->owner)
+      mark_obj(e, &p->owner->o);
+    cs_remove_pod(p);
+  } else if (o->kind == LB_KIND_CLONESET) {
+    struct lb_cloneset *c = (struct lb_cloneset *)o;
+    while (c->n_pods)
+      cs_remove_pod(c->pods[c->n_pods - 1]);
+    if (lb_map_get(&e->owners, o->uid) == c)
+      lb_map_del(&e->owners, o->uid);
+  } else if (o->owner_uid) {
+    struct lb_cloneset *c = lb_map_get(&e->owners, o->owner_uid);
+    if (c)
+      mark_obj(e, &c->o);
+  }
+}
+
+static int remove_key(struct lb_engine *e, const char *key) {
+  struct lb_obj *o = lb_map_del(&e->objs, key);
+  int rc;
+  if (!o)
+    return 0;
+  unlink_obj(e, o);
+  rc = tombstone(e, o->uid);
+  lb_obj_free(o);
+  return rc;
+}
+
+/* Takes ownership of o. */
+static int upsert(struct lb_engine *e, struct lb_obj *o) {
+  char key[KEYLEN];
+  struct lb_obj *old;
+  int rc;
+  key_of(key, sizeof key, lb_kind_name(o->kind), o->ns, o->name);
+  if (*o->uid && lb_map_get(&e->tomb_set, o->uid)) {
+    lb_obj_free(o); /* a late event about a deleted object */
+    return 0;
+  }
+  old = lb_map_get(&e->objs, key);
+  if (old && !strcmp(old->uid, o->uid) && rv_older(o->rv, old->rv)) {
+    lb_obj_free(o); /* stale: we already saw a newer version */
+    return 0;
+  }
+  if (old && strcmp(old->uid, o->uid)) { /* same name, new object */
+    if ((rc = remove_key(e, key)))
+      goto fail;
+    old = NULL;
+  }
+  if ((rc = lb_map_put(&e->objs, key, o, NULL)))
+    goto fail;
+  if (o->kind == LB_KIND_POD) {
+    struct lb_pod *p = (struct lb_pod *)o, *op = (struct lb_pod *)old;
+    struct lb_cloneset *c = o->owner_uid ? lb_map_get(&e->owners, o->owner_uid)
+                                         : NULL;
+    if (op && op->owner && op->owner == c) { /* take its slot */
+      p->owner = c;
+      p->owner_idx = op->owner_idx;
+      c->pods[p->owner_idx] = p;
+      op->owner = NULL;
+    } else {
+      if (op)
+        unlink_obj(e, old);
+      if (c && (rc = cs_add_pod(c, p)))
+        goto fail_unmap;
+    }
+    if (c)
+      rc = mark_obj(e, &c->o);
+  } else if (o->kind == LB_KIND_CLONESET) {
+    struct lb_cloneset *c = (struct lb_cloneset *)o, *oc =
+                                                         (struct lb_cloneset *)old;
+    if (oc) { /* keep the engine's bookkeeping */
+      c->pods = oc->pods;
+      c->n_pods = oc->n_pods;
+      c->cap_pods = oc->cap_pods;
+      oc->pods = NULL;
+      oc->n_pods = oc->cap_pods = 0;
+      c->inflight_pods = oc->inflight_pods;
+      c->inflight_status = oc->inflight_status;
+      c->inflight_revs = oc->inflight_revs;
+      c->wakeup_ms = oc->wakeup_ms;
+      c->last_reason = oc->last_reason;
+      for (size_t i = 0; i < c->n_pods; i++)
+        c->pods[i]->owner = c;
+    } else {
+      /* adopt pods seen before their owner (order-independent: the
+       * pods array is a set; every use sorts it) */
+      size_t i = 0;
+      void *v;
+      while (lb_map_next(&e->objs, &i, NULL, &v)) {
+        struct lb_obj *po = v;
+        if (po->kind == LB_KIND_POD && po->owner_uid &&
+            !strcmp(po->owner_uid, o->uid) && !((struct lb_pod *)po)->owner &&
+            (rc = cs_add_pod(c, (struct lb_pod *)po)))
+          goto fail_unmap;
+      }
+    }
+    if (*o->uid && (rc = lb_map_put(&e->owners, o->uid, c, NULL)))
+      goto fail_unmap;
+    rc = mark_obj(e, o);
+  } else {
+    if (o->owner_uid) {
+      struct lb_cloneset *c = lb_map_get(&e->owners, o->owner_uid);
+      if (c)
+        rc = mark_obj(e, &c->o);
+    }
+  }
+  lb_obj_free(old);
+  return rc;
+fail_unmap:
+  lb_map_put(&e->objs, key, old, NULL);
+fail:
+  lb_obj_free(o);
+  return rc;
+}
+
+/* LIST_END body: {"items":["ns/name",...]} — everything of that kind not
+ * listed is gone. */
+static int list_end(struct lb_engine *e, const struct lb_event *ev) {
+  struct json_object *root = NULL, *items = NULL;
+  struct lb_map seen;
+  const char **keys;
+  int kind = lb_kind_of(ev->api_group, ev->kind), rc = 0;
+  if (!kind || !ev->body)
+    return 0;
+  root = json_tokener_parse(ev->body);
+  if (!root || !json_object_object_get_ex(root, "items", &items) ||
+      !json_object_is_type(items, json_type_array)) {
+    json_object_put(root);
+    return 0; /* malformed marker: journaled, ignored */
+  }
+  lb_map_init(&seen);
+  for (size_t i = 0; i < json_object_array_length(items) && !rc; i++) {
+    char key[KEYLEN];
+    snprintf(key, sizeof key, "%s/%s", ev->kind,
+             json_object_get_string(json_object_array_get_idx(items, i)));
+    rc = lb_map_put(&seen, key, (void *)1, NULL);
+  }
+  keys = rc ? NULL : lb_map_sorted(&e->objs);
+  if (!rc && !keys)
+    rc = LB_ENOMEM;
+  size_t kl = strlen(ev->kind);
+  for (size_t i = 0; keys && keys[i] && !rc; i++) {
+    if (!strncmp(keys[i], ev->kind, kl) && keys[i][kl] == '/' &&
+        !lb_map_get(&seen, keys[i])) {
+      char key[KEYLEN];
+      lb_strlcpy(key, keys[i], sizeof key); /* keys[i] dies with the entry */
+      rc = remove_key(e, key);
+    }
+  }
+  free(keys);
+  lb_map_release(&seen);
+  json_object_put(root);
+  return rc;
+}
+
+static int fold_outcome(struct lb_engine *e, struct lb_event *ev) {
+  char id[32], key[KEYLEN];
+  struct inflight *f;
+  int rc = 0, ok = ev->http_status >= 200 && ev->http_status < 300;
+  snprintf(id, sizeof id, "%lld", (long long)ev->action_id);
+  f = lb_map_del(&e->inflight, id);
+  if (!f)
+    return 0; /* not ours any more (abandoned at restart): journaled only */
+  struct lb_obj *owner = lb_map_get(&e->objs, f->owner_key);
+  if (owner && owner->kind == LB_KIND_CLONESET) {
+    struct lb_cloneset *c = (struct lb_cloneset *)owner;
+    int *cnt = f->cls == CLS_POD      ? &c->inflight_pods
+               : f->cls == CLS_STATUS ? &c->inflight_status
+                                      : &c->inflight_revs;
+    if (LB_ALWAYS(*cnt > 0))
+      (*cnt)--;
+  }
+  if (owner)
+    rc = mark_dirty(e, f->owner_key);
+  if (!rc && ok && ev->obj) {
+    struct lb_obj *o = ev->obj;
+    ev->obj = NULL;
+    rc = upsert(e, o);
+  } else if (!rc && f->verb == LB_VERB_DELETE &&
+             (ev->http_status == 404 || (ok && !ev->obj))) {
+    key_of(key, sizeof key, f->kind, f->ns, f->name);
+    rc = remove_key(e, key);
+  }
+  inflight_free(f);
+  return rc;
+}
+
+static int fire_timers(struct lb_engine *e, int64_t now) {
+  size_t i = 0;
+  void *v;
+  int rc = 0;
+  while (!rc && lb_map_next(&e->owners, &i, NULL, &v)) {
+    struct lb_cloneset *c = v;
+    if (c->wakeup_ms && c->wakeup_ms <= now)
+      rc = mark_obj(e, &c->o);
+  }
+  return rc;
+}
+
+static int fold(struct lb_engine *e, struct lb_event *ev) {
+  char key[KEYLEN];
+  int kind;
+  switch (ev->source) {
+  case LB_SRC_WATCH:
+  case LB_SRC_LIST:
+    if (ev->type == LB_EV_LIST_END)
+      return list_end(e, ev);
+    kind = lb_kind_of(ev->api_group, ev->kind);
+    if (!kind)
+      return 0;
+    if (ev->type == LB_EV_DELETED) {
+      key_of(key, sizeof key, ev->kind, ev->ns, ev->name);
+      return remove_key(e, key);
+    }
+    if (ev->obj) {
+      struct lb_obj *o = ev->obj;
+      ev->obj = NULL;
+      return upsert(e, o);
+    }
+    return 0;
+  case LB_SRC_OUTCOME:
+    return fold_outcome(e, ev);
+  case LB_SRC_TICK:
+    return fire_timers(e, ev->at_ms);
+  default:
+    return 0;
+  }
+}
+
+/* --- reducer context ---------------------------------------------------- */
+struct lb_obj *lb_rctx_get(struct lb_rctx *c, int kind, const char *ns,
+                           const char *name) {
+  char key[KEYLEN];
+  key_of(key, sizeof key, lb_kind_name(kind), ns, name);
+  struct lb_obj *o = lb_map_get(&c->e->objs, key);
+  return o && o->kind == kind ? o : NULL;
+}
+
+struct lb_action *lb_rctx_action(struct lb_rctx *c, int verb, int kind,
+                                 const char *ns, const char *name,
+                                 const char *sub, char *body) {
+  struct lb_decision *d = c->d;
+  struct lb_action *a, *na;
+  na = realloc(d->actions, (d->n_actions + 1) * sizeof *na);
+  if (!na) {
+    free(body);
+    return NULL;
+  }
+  d->actions = na;
+  a = &d->actions[d->n_actions];
+  memset(a, 0, sizeof *a);
+  a->verb = verb;
+  a->api_group = lb_strdup(lb_kind_group(kind));
+  a->kind = lb_strdup(lb_kind_name(kind));
+  a->ns = lb_strdup(ns ? ns : "");
+  a->name = lb_strdup(name ? name : "");
+  a->sub = lb_strdup(sub ? sub : "");
+  a->uid = lb_strdup("");
+  a->body = body;
+  d->n_actions++;
+  if (!a->api_group || !a->kind || !a->ns || !a->name || !a->sub || !a->uid)
+    return NULL;
+  return a;
+}
+
+void lb_rctx_reasonf(struct lb_rctx *c, const char *fmt, ...) {
+  va_list ap;
+  char tmp[1024];
+  va_start(ap, fmt);
+  vsnprintf(tmp, sizeof tmp, fmt, ap);
+  va_end(ap);
+  if (c->reason.len)
+    lb_buf_adds(&c->reason, "; ");
+  lb_buf_adds(&c->reason, tmp);
+}
+
+static int add_inflight(struct lb_engine *e, const struct lb_action *a,
+                        const char *owner_key, struct lb_obj *owner) {
+  char id[32];
+  struct inflight *f = calloc(1, sizeof *f);
+  if (!f)
+    return LB_ENOMEM;
+  f->id = a->id;
+  f->verb = a->verb;
+  f->cls = !strcmp(a->kind, "Pod")       ? CLS_POD
+           : !strcmp(a->sub, "status")   ? CLS_STATUS
+                                         : CLS_REV;
+  f->kind = lb_strdup(a->kind);
+  f->ns = lb_strdup(a->ns);
+  f->name = lb_strdup(a->name);
+  f->owner_key = lb_strdup(owner_key);
+  snprintf(id, sizeof id, "%lld", (long long)a->id);
+  if (!f->kind || !f->ns || !f->name || !f->owner_key ||
+      lb_map_put(&e->inflight, id, f, NULL)) {
+    inflight_free(f);
+    return LB_ENOMEM;
+  }
+  if (owner && owner->kind == LB_KIND_CLONESET) {
+    struct lb_cloneset *c = (struct lb_cloneset *)owner;
+    int *cnt = f->cls == CLS_POD      ? &c->inflight_pods
+               : f->cls == CLS_STATUS ? &c->inflight_status
+                                      : &c->inflight_revs;
+    (*cnt)++;
+  }
+  return 0;
+}
+
+static const struct lb_reducer *reducer_for(int kind) {
+  for (size_t i = 0; i < lb_n_reducers; i++)
+    if (lb_reducers[i].kind == kind)
+      return &lb_reducers[i];
+  return NULL;
+}
+
+static int run_reducer(struct lb_engine *e, struct lb_event *ev,
+                       const char *key, struct lb_decisions *out) {
+  struct lb_obj *o = lb_map_get(&e->objs, key);
+  const struct lb_reducer *r = o ? reducer_for(o->kind) : NULL;
+  struct lb_decision d;
+  struct lb_rctx c;
+  uint64_t rh;
+  int rc;
+  if (!r)
+    return 0;
+  memset(&d, 0, sizeof d);
+  memset(&c, 0, sizeof c);
+  c.e = e;
+  c.opts = &e->opts;
+  c.ev = ev;
+  c.now = ev->at_ms;
+  c.d = &d;
+  lb_buf_init(&c.reason);
+  rc = r->reconcile(&c, o);
+  if (!rc)
+    rc = c.reason.err;
+  if (rc)
+    goto out;
+  struct lb_cloneset *cs = (struct lb_cloneset *)o; /* only reducer kind */
+  rh = XXH3_64bits(c.reason.p ? c.reason.p : "", c.reason.len);
+  cs->wakeup_ms = c.wakeup_ms;
+  if (!d.n_actions && rh == cs->last_reason)
+    goto out; /* nothing new to say */
+  cs->last_reason = rh;
+  d.seq = e->dseq + 1;
+  d.event_seq = ev->seq;
+  d.reducer = lb_strdup(r->name);
+  d.kind = lb_strdup(lb_kind_name(o->kind));
+  d.ns = lb_strdup(o->ns);
+  d.name = lb_strdup(o->name);
+  d.reason = lb_buf_detach(&c.reason, NULL);
+  if (!d.reducer || !d.kind || !d.ns || !d.name || !d.reason) {
+    rc = LB_ENOMEM;
+    goto out;
+  }
+  for (size_t i = 0; i < d.n_actions; i++)
+    d.actions[i].id = e->action_seq + 1 + (int64_t)i;
+  if ((rc = lb_decision_seal(&d, e->chain)))
+    goto out;
+  for (size_t i = 0; i < d.n_actions && !rc; i++)
+    rc = add_inflight(e, &d.actions[i], key, o);
+  if (rc)
+    goto out;
+  if (out->n == out->cap) {
+    size_t cap = out->cap ? out->cap * 2 : 4;
+    struct lb_decision *nv = realloc(out->v, cap * sizeof *nv);
+    if (!nv) {
+      rc = LB_ENOMEM;
+      goto out;
+    }
+    out->v = nv;
+    out->cap = cap;
+  }
+  e->action_seq += (int64_t)d.n_actions;
+  e->dseq = d.seq;
+  e->chain = d.chain;
+  out->v[out->n++] = d;
+  memset(&d, 0, sizeof d);
+out:
+  lb_buf_release(&c.reason);
+  lb_decision_release(&d);
+  return rc;
+}
+
+int lb_engine_apply(struct lb_engine *e, struct lb_event *ev,
+                    struct lb_decisions *out) {
+  const char **keys;
+  int rc;
+  if (LB_NEVER(ev->seq <= e->last_seq))
+    return LB_EINVAL;
+  e->last_seq = ev->seq;
+  if (!ev->obj && ev->body &&
+      (ev->source == LB_SRC_WATCH || ev->source == LB_SRC_LIST ||
+       ev->source == LB_SRC_OUTCOME) &&
+      lb_kind_of(ev->api_group, ev->kind)) {
+    struct json_object *root = json_tokener_parse(ev->body);
+    const char *why;
+    rc = root ? lb_obj_decode(root, &ev->obj, &why) : 0;
+    json_object_put(root);
+    if (rc == LB_ENOMEM)
+      return rc;
+  }
+  if ((rc = fold(e, ev)))
+    return rc;
+  if (!e->dirty.n)
+    return 0;
+  keys = lb_map_sorted(&e->dirty);
+  if (!keys)
+    return LB_ENOMEM;
+  for (size_t i = 0; keys[i] && !rc; i++)
+    rc = run_reducer(e, ev, keys[i], out);
+  free(keys);
+  lb_map_release(&e->dirty);
+  return rc;
+}
+
+/* --- queries ------------------------------------------------------------ */
+uint64_t lb_engine_chain(const struct lb_engine *e) { return e->chain; }
+int64_t lb_engine_last_seq(const struct lb_engine *e) { return e->last_seq; }
+int64_t lb_engine_decision_seq(const struct lb_engine *e) { return e->dseq; }
+size_t lb_engine_inflight_count(const struct lb_engine *e) {
+  return e->inflight.n;
+}
+
+int64_t lb_engine_next_wakeup(const struct lb_engine *e) {
+  size_t i = 0;
+  void *v;
+  int64_t best = 0;
+  while (lb_map_next(&e->owners, &i, NULL, &v)) {
+    const struct lb_cloneset *c = v;
+    if (c->wakeup_ms && (!best || c->wakeup_ms < best))
+      best = c->wakeup_ms;
+  }
+  return best;
+}
+
+size_t lb_engine_count(const struct lb_engine *e, int kind) {
+  size_t i = 0, n = 0;
+  void *v;
+  while (lb_map_next(&e->objs, &i, NULL, &v))
+    n += ((struct lb_obj *)v)->kind == kind;
+  return n;
+}
+
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+int lb_engine_inflight_ids(const struct lb_engine *e, int64_t **ids,
+                           size_t *n) {
+  size_t i = 0, k = 0;
+  void *v;
+  *ids = malloc((e->inflight.n + 1) * sizeof **ids);
+  if (!*ids)
+    return LB_ENOMEM;
+  while (lb_map_next(&e->inflight, &i, NULL, &v))
+    (*ids)[k++] = ((struct inflight *)v)->id;
+  qsort(*ids, k, sizeof **ids, cmp_i64);
+  *n = k;
+  return 0;
+}
+
+static void enc_inflight(const struct inflight *f, struct lb_buf *b) {
+  lb_buf_addf(b, "{\"id\":%lld,\"verb\":%d,\"cls\":%d,\"kind\":",
+              (long long)f->id, f->verb, f->cls);
+  lb_buf_add_json_str(b, f->kind);
+  lb_buf_adds(b, ",\"ns\":");
+  lb_buf_add_json_str(b, f->ns);
+  lb_buf_adds(b, ",\"name\":");
+  lb_buf_add_json_str(b, f->name);
+  lb_buf_adds(b, ",\"owner\":");
+  lb_buf_add_json_str(b, f->owner_key);
+  lb_buf_adds(b, "}");
+}
+
+uint64_t lb_engine_digest(const struct lb_engine *e) {
+  struct lb_buf b = LB_BUF_INIT;
+  uint64_t sum = 0;
+  size_t i = 0;
+  void *v;
+  while (lb_map_next(&e->objs, &i, NULL, &v)) {
+    lb_buf_reset(&b);
+    lb_obj_encode(v, &b);
+    sum += XXH3_64bits(b.p, b.len);
+  }
+  i = 0;
+  while (lb_map_next(&e->inflight, &i, NULL, &v)) {
+    lb_buf_reset(&b);
+    enc_inflight(v, &b);
+    sum += XXH3_64bits(b.p, b.len);
+  }
+  for (size_t t = 0; t < e->tomb_n; t++) {
+    const char *u = e->tomb[(e->tomb_head + t) % TOMBSTONES];
+    sum += XXH3_64bits_withSeed(u, strlen(u), 1);
+  }
+  lb_buf_reset(&b);
+  lb_buf_addf(&b, "%lld/%lld/%lld/%016llx", (long long)e->last_seq,
+              (long long)e->dseq, (long long)e->action_seq,
+              (unsigned long long)e->chain);
+  sum += XXH3_64bits(b.p, b.len);
+  lb_buf_release(&b);
+  return sum;
+}
+
+/* --- snapshots ---------------------------------------------------------- */
+int lb_engine_snapshot(const struct lb_engine *e, char **blob, size_t *len) {
+  struct lb_buf b = LB_BUF_INIT;
+  const char **keys = lb_map_sorted(&e->objs);
+  if (!keys)
+    return LB_ENOMEM;
+  lb_buf_addf(&b,
+              "{\"v\":1,\"last_seq\":%lld,\"dseq\":%lld,\"action_seq\":%lld,"
+              "\"chain\":\"%016llx\",\"objs\":[",
+              (long long)e->last_seq, (long long)e->dseq,
+              (long long)e->action_seq, (unsigned long long)e->chain);
+  for (size_t i = 0; keys[i]; i++) {
+    lb_buf_adds(&b, i ? "," : "");
+    lb_obj_encode(lb_map_get(&e->objs, keys[i]), &b);
+  }
+  free(keys);
+  lb_buf_adds(&b, "],\"inflight\":[");
+  int64_t *ids;
+  size_t n;
+  if (lb_engine_inflight_ids(e, &ids, &n)) {
+    lb_buf_release(&b);
+    return LB_ENOMEM;
+  }
+  for (size_t i = 0; i < n; i++) {
+    char id[32];
+    snprintf(id, sizeof id, "%lld", (long long)ids[i]);
+    lb_buf_adds(&b, i ? "," : "");
+    enc_inflight(lb_map_get(&e->inflight, id), &b);
+  }
+  free(ids);
+  lb_buf_adds(&b, "],\"tomb\":[");
+  for (size_t t = 0; t < e->tomb_n; t++) {
+    lb_buf_adds(&b, t ? "," : "");
+    lb_buf_add_json_str(&b, e->tomb[(e->tomb_head + t) % TOMBSTONES]);
+  }
+  lb_buf_adds(&b, "]}");
+  if (b.err) {
+    lb_buf_release(&b);
+    return LB_ENOMEM;
+  }
+  *blob = lb_buf_detach(&b, len);
+  return 0;
+}
+
+int lb_engine_restore(struct lb_engine *e, const char *blob, size_t len) {
+  struct json_tokener *tok = json_tokener_new();
+  struct json_object *root, *a, *v;
+  int rc = 0;
+  if (!tok)
+    return LB_ENOMEM;
+  root = json_tokener_parse_ex(tok, blob, (int)len);
+  json_tokener_free(tok);
+  if (!root || !json_object_object_get_ex(root, "v", &v) ||
+      json_object_get_int(v) != 1) {
+    json_object_put(root);
+    return LB_ECORRUPT;
+  }
+  if (e->objs.n || e->last_seq) {
+    json_object_put(root);
+    return LB_EINVAL; /* restore only into a fresh engine */
+  }
+  e->last_seq = json_object_get_int64(json_object_object_get(root, "last_seq"));
+  e->dseq = json_object_get_int64(json_object_object_get(root, "dseq"));
+  e->action_seq =
+      json_object_get_int64(json_object_object_get(root, "action_seq"));
+  const char *ch = json_object_get_string(json_object_object_get(root, "chain"));
+  e->chain = ch ? strtoull(ch, NULL, 16) : 0;
+  /* clonesets first so pods link to them */
+  a = json_object_object_get(root, "objs");
+  for (int pass = 0; pass < 2 && !rc; pass++) {
+    for (size_t i = 0; i < json_object_array_length(a) && !rc; i++) {
+      struct json_object *enc = json_object_array_get_idx(a, i);
+      int is_cs = json_object_get_int(json_object_object_get(enc, "k")) ==
+                  LB_KIND_CLONESET;
+      struct lb_obj *o;
+      if (is_cs != (pass == 0))
+        continue;
+      if ((rc = lb_obj_restore(enc, &o)))
+        break;
+      uint64_t lr = 0;
+      int64_t wk = 0;
+      if (o->kind == LB_KIND_CLONESET) {
+        lr = ((struct lb_cloneset *)o)->last_reason;
+        wk = ((struct lb_cloneset *)o)->wakeup_ms;
+      }
+      rc = upsert(e, o);
+      if (!rc && is_cs) { /* upsert of a new object keeps decoded values */
+        char key[KEYLEN];
+        struct lb_cloneset *c;
+        key_of(key, sizeof key, "CloneSet", o->ns, o->name);
+        c = lb_map_get(&e->objs, key);
+        if (c) {
+          c->last_reason = lr;
+          c->wakeup_ms = wk;
+        }
+      }
+    }
+  }
+  a = json_object_object_get(root, "inflight");
+  for (size_t i = 0; i < json_object_array_length(a) && !rc; i++) {
+    struct json_object *f = json_object_array_get_idx(a, i);
+    struct lb_action act;
+    memset(&act, 0, sizeof act);
+    act.id = json_object_get_int64(json_object_object_get(f, "id"));
+    act.verb = json_object_get_int(json_object_object_get(f, "verb"));
+    int cls = json_object_get_int(json_object_object_get(f, "cls"));
+    act.kind = (char *)json_object_get_string(json_object_object_get(f, "kind"));
+    act.ns = (char *)json_object_get_string(json_object_object_get(f, "ns"));
+    act.name = (char *)json_object_get_string(json_object_object_get(f, "name"));
+    act.sub = (char *)(cls == CLS_STATUS ? "status" : "");
+    const char *owner =
+        json_object_get_string(json_object_object_get(f, "owner"));
+    if (!act.kind || !act.ns || !act.name || !owner) {
+      rc = LB_ECORRUPT;
+      break;
+    }
+    if (cls == CLS_REV && !strcmp(act.kind, "Pod"))
+      rc = LB_ECORRUPT;
+    else
+      rc = add_inflight(e, &act, owner, lb_map_get(&e->objs, owner));
+  }
+  a = json_object_object_get(root, "tomb");
+  for (size_t i = 0; i < json_object_array_length(a) && !rc; i++)
+    rc = tombstone(e, json_object_get_string(json_object_array_get_idx(a, i)));
+  lb_map_release(&e->dirty); /* restoring decides nothing */
+  json_object_put(root);
+  return rc;
+}
+
+char *lb_engine_describe(const struct lb_engine *e, const char *kind,
+                         const char *ns, const char *name) {
+  char key[KEYLEN];
+  struct lb_buf b = LB_BUF_INIT;
+  struct lb_obj *o;
+  key_of(key, sizeof key, kind, ns, name);
+  o = lb_map_get(&e->objs, key);
+  if (!o)
+    return NULL;
+  lb_obj_encode(o, &b);
+  return b.err ? (lb_buf_release(&b), NULL) : lb_buf_detach(&b, NULL);
+}
+
+const char *lb_engine_rv(const struct lb_engine *e, const char *kind,
+                         const char *ns, const char *name) {
+  char key[KEYLEN];
+  struct lb_obj *o;
+  key_of(key, sizeof key, kind, ns, name);
+  o = lb_map_get(&e->objs, key);
+  return o ? o->rv : NULL;
+}

@@ -1,0 +1,292 @@
+#include "event.h"
+
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+#define XXH_STATIC_LINKING_ONLY
+#include <xxhash.h>
+
+#include "err.h"
+#include "obj.h"
+
+const char *lb_source_name(int source) {
+  switch (source) {
+#define X(e, s)                                                                \
+  case LB_SRC_##e:                                                             \
+    return s;
+    LB_SOURCES(X)
+#undef X
+  }
+  return "?";
+}
+
+int lb_source_parse(const char *s) {
+#define X(e, n)                                                                \
+  if (s && !strcmp(s, n))                                                      \
+    return LB_SRC_##e;
+  LB_SOURCES(X)
+#undef X
+  return 0;
+}
+
+const char *lb_evtype_name(int type) {
+  switch (type) {
+#define X(e, s)                                                                \
+  case LB_EV_##e:                                                              \
+    return s;
+    LB_EVTYPES(X)
+#undef X
+  }
+  return "?";
+}
+
+int lb_evtype_parse(const char *s) {
+#define X(e, n)                                                                \
+  if (s && !strcmp(s, n))                                                      \
+    return LB_EV_##e;
+  LB_EVTYPES(X)
+#undef X
+  return 0;
+}
+
+void lb_event_init(struct lb_event *ev) { memset(ev, 0, sizeof *ev); }
+
+void lb_event_release(struct lb_event *ev) {
+  free(ev->api_group);
+  free(ev->kind);
+  free(ev->ns);
+  free(ev->name);
+  free(ev->uid);
+  free(ev->rv);
+  free(ev->body);
+  lb_obj_free(ev->obj);
+  lb_event_init(ev);
+}
+
+int lb_event_set(char **field, const char *value) {
+  char *c = lb_strdup(value ? value : "");
+  if (!c)
+    return LB_ENOMEM;
+  free(*field);
+  *field = c;
+  return 0;
+}
+
+static void hash_str(XXH3_state_t *st, const char *s) {
+  s = s ? s : "";
+  XXH3_64bits_update(st, s, strlen(s) + 1); /* NUL separates fields */
+}
+
+uint64_t lb_event_hash(const struct lb_event *ev) {
+  XXH3_state_t st;
+  int64_t nums[4] = {ev->at_ms, ev->action_id, ev->http_status,
+                     (int64_t)ev->body_len};
+  XXH3_64bits_reset(&st);
+  hash_str(&st, lb_source_name(ev->source));
+  hash_str(&st, lb_evtype_name(ev->type));
+  hash_str(&st, ev->api_group);
+  hash_str(&st, ev->kind);
+  hash_str(&st, ev->ns);
+  hash_str(&st, ev->name);
+  hash_str(&st, ev->uid);
+  hash_str(&st, ev->rv);
+  for (size_t i = 0; i < LB_ARRAY_SIZE(nums); i++) {
+    unsigned char le[8];
+    for (int b = 0; b < 8; b++)
+      le[b] = (unsigned char)((uint64_t)nums[i] >> (8 * b));
+    XXH3_64bits_update(&st, le, 8);
+  }
+  if (ev->body && ev->body_len)
+    XXH3_64bits_update(&st, ev->body, ev->body_len);
+  return XXH3_64bits_digest(&st);
+}
+
+/* --- byte-exact managedFields stripping ---------------------------------
+ * A tiny JSON scanner: it only needs to find value boundaries. */
+static size_t skip_ws(const char *s, size_t i, size_t n) {
+  while (i < n && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t'))
+    i++;
+  return i;
+}
+
+static size_t skip_string(const char *s, size_t i, size_t n) {
+  /* s[i] == '"'; returns index after the closing quote, or n on error */
+  for (i++; i < n; i++) {
+    if (s[i] == '\\')
+      i++;
+    else if (s[i] == '"')
+      return i + 1;
+  }
+  return n;
+}
+
+static size_t skip_value(const char *s, size_t i, size_t n) {
+  int depth = 0;
+  i = skip_ws(s, i, n);
+  if (i >= n)
+    return n;
+  if (s[i] == '"')
+    return skip_string(s, i, n);
+  if (s[i] != '{' && s[i] != '[') {
+    while (i < n && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' &&
+           s[i] != '\n' && s[i] != '\r' && s[i] != '\t')
+      i++;
+    return i;
+  }
+  for (; i < n; i++) {
+    char c = s[i];
+    if (c == '"') {
+      i = skip_string(s, i, n) - 1;
+    } else if (c == '{' || c == '[') {
+      depth++;
+    } else if (c == '}' || c == ']') {
+      if (--depth == 0)
+        return i + 1;
+    }
+  }
+  return n;
+}
+
+static int key_is(const char *s, size_t start, size_t end, const char *key) {
+  size_t kl = strlen(key);
+  return end - start == kl + 2 && !memcmp(s + start + 1, key, kl);
+}
+
+/* Finds member `key` in the object starting at s[obj] == '{'. On success
+ * sets [*mstart, *mend) to the span to delete (member plus one adjacent
+ * comma) or the value span, and returns 1. */
+static int find_member(const char *s, size_t obj, size_t n, const char *key,
+                       size_t *vstart, size_t *mstart, size_t *mend) {
+  size_t i = obj + 1, prev_end = obj + 1; /* end of previous member/brace */
+  int first = 1;
+  for (;;) {
+    size_t kstart, kend, v, vend;
+    i = skip_ws(s, i, n);
+    if (i >= n || s[i] != '"')
+      return 0;
+    kstart = i;
+    kend = skip_string(s, i, n);
+    i = skip_ws(s, kend, n);
+    if (i >= n || s[i] != ':')
+      return 0;
+    v = skip_ws(s, i + 1, n);
+    vend = skip_value(s, v, n);
+    if (vend >= n)
+      return 0;
+    i = skip_ws(s, vend, n);
+    if (key_is(s, kstart, kend, key)) {
+      *vstart = v;
+      if (s[i] == ',') { /* delete "key": value, */
+        *mstart = kstart;
+        *mend = skip_ws(s, i + 1, n);
+      } else if (!first) { /* last member: delete the comma before it */
+        *mstart = prev_end;
+        *mend = vend;
+      } else { /* only member */
+        *mstart = kstart;
+        *mend = vend;
+      }
+      return 1;
+    }
+    if (s[i] != ',')
+      return 0;
+    prev_end = vend;
+    i++;
+    first = 0;
+  }
+}
+
+size_t lb_json_strip_managed_fields(char *json, size_t len) {
+  size_t i = skip_ws(json, 0, len), vstart, ms, me, mv, mms, mme;
+  if (i >= len || json[i] != '{')
+    return len;
+  if (!find_member(json, i, len, "metadata", &vstart, &ms, &me) ||
+      json[vstart] != '{')
+    return len;
+  /* Remove every occurrence (duplicate keys are legal JSON). */
+  while (find_member(json, vstart, len, "managedFields", &mv, &mms, &mme)) {
+    memmove(json + mms, json + mme, len - mme);
+    len -= mme - mms;
+  }
+  return len;
+}
+
+static const char *jstr(struct json_object *o, const char *key) {
+  struct json_object *v;
+  if (o && json_object_object_get_ex(o, key, &v) &&
+      json_object_is_type(v, json_type_string))
+    return json_object_get_string(v);
+  return NULL;
+}
+
+int lb_event_prepare(struct lb_event *ev, char *body, size_t len) {
+  struct json_tokener *tok = NULL;
+  struct json_object *root = NULL, *meta = NULL;
+  const char *why = NULL;
+  int rc = 0;
+
+  free(ev->body);
+  ev->body = NULL;
+  ev->body_len = 0;
+  if (body) {
+    char *nb = realloc(body, len + 1);
+    if (!nb) {
+      free(body);
+      return LB_ENOMEM;
+    }
+    body = nb;
+    body[len] = '\0';
+    len = lb_json_strip_managed_fields(body, len);
+    body[len] = '\0';
+    tok = json_tokener_new();
+    if (!tok) {
+      free(body);
+      return LB_ENOMEM;
+    }
+    root = json_tokener_parse_ex(tok, body, (int)len);
+    if (!root || json_tokener_get_error(tok) != json_tokener_success ||
+        skip_ws(body, (size_t)json_tokener_get_parse_end(tok), len) != len) {
+      json_object_put(root);
+      json_tokener_free(tok);
+      free(body);
+      return LB_EPARSE;
+    }
+    json_tokener_free(tok);
+    ev->body = body;
+    ev->body_len = len;
+  }
+  if (root && json_object_is_type(root, json_type_object)) {
+    const char *av = jstr(root, "apiVersion");
+    json_object_object_get_ex(root, "metadata", &meta);
+    if (!ev->api_group && av) {
+      const char *slash = strchr(av, '/');
+      ev->api_group = slash ? lb_strndup(av, (size_t)(slash - av)) : lb_strdup("");
+    }
+    if (!ev->kind && jstr(root, "kind"))
+      ev->kind = lb_strdup(jstr(root, "kind"));
+    if (!ev->ns && jstr(meta, "namespace"))
+      ev->ns = lb_strdup(jstr(meta, "namespace"));
+    if (!ev->name && jstr(meta, "name"))
+      ev->name = lb_strdup(jstr(meta, "name"));
+    if (!ev->uid && jstr(meta, "uid"))
+      ev->uid = lb_strdup(jstr(meta, "uid"));
+    if (!ev->rv && jstr(meta, "resourceVersion"))
+      ev->rv = lb_strdup(jstr(meta, "resourceVersion"));
+    if (!ev->obj && (ev->source == LB_SRC_WATCH || ev->source == LB_SRC_LIST ||
+                     ev->source == LB_SRC_OUTCOME)) {
+      rc = lb_obj_decode(root, &ev->obj, &why);
+      if (rc == LB_EPARSE)
+        rc = 0; /* undecodable objects are journaled, the engine skips them */
+    }
+  }
+  json_object_put(root);
+  if (rc)
+    return rc;
+  char **fields[] = {&ev->api_group, &ev->kind, &ev->ns,
+                     &ev->name,      &ev->uid,  &ev->rv};
+  for (size_t f = 0; f < LB_ARRAY_SIZE(fields); f++)
+    if (!*fields[f] && !(*fields[f] = lb_strdup("")))
+      return LB_ENOMEM;
+  ev->hash = lb_event_hash(ev);
+  return 0;
+}

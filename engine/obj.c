@@ -1,0 +1,877 @@
+/* obj.c — decoding, canonical encoding and restoring of compact objects,
+ * plus the small Kubernetes helpers they need (IntOrString, selectors). */
+#include "obj.h"
+
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+
+int lb_kind_of(const char *api_group, const char *kind) {
+#define X(e, g, k)                                                             \
+  if (api_group && kind && !strcmp(api_group, g) && !strcmp(kind, k))          \
+    return LB_KIND_##e;
+  LB_KINDS(X)
+#undef X
+  return LB_KIND_NONE;
+}
+
+const char *lb_kind_name(int kind) {
+  switch (kind) {
+#define X(e, g, k)                                                             \
+  case LB_KIND_##e:                                                            \
+    return k;
+    LB_KINDS(X)
+#undef X
+  }
+  return "";
+}
+
+const char *lb_kind_group(int kind) {
+  switch (kind) {
+#define X(e, g, k)                                                             \
+  case LB_KIND_##e:                                                            \
+    return g;
+    LB_KINDS(X)
+#undef X
+  }
+  return "";
+}
+
+/* --- packed kv ---------------------------------------------------------- */
+const char *lb_kv_get(const char *kv, const char *key) {
+  LB_KV_FOR(kv, k, v) {
+    if (!strcmp(k, key))
+      return v;
+  }
+  return NULL;
+}
+
+size_t lb_kv_size(const char *kv) {
+  const char *p = kv;
+  if (!kv)
+    return 1;
+  while (*p)
+    p += strlen(p) + 1;
+  return (size_t)(p - kv) + 1;
+}
+
+struct kvpair {
+  const char *k, *v;
+};
+static int cmp_kvpair(const void *a, const void *b) {
+  return strcmp(((const struct kvpair *)a)->k, ((const struct kvpair *)b)->k);
+}
+
+/* Packs a JSON object of strings, sorted by key. Non-string values are an
+ * error. NULL/absent -> empty set. */
+static int pack_kv(struct json_object *o, char **out, const char **why,
+                   const char *path) {
+  struct kvpair *pairs = NULL;
+  size_t n = 0, total = 1;
+  char *p;
+  *out = NULL;
+  if (o && !json_object_is_type(o, json_type_object)) {
+    *why = path;
+    return LB_EPARSE;
+  }
+  if (o) {
+    pairs = calloc((size_t)json_object_object_length(o) + 1, sizeof *pairs);
+    if (!pairs)
+      return LB_ENOMEM;
+    json_object_object_foreach(o, key, val) {
+      if (!json_object_is_type(val, json_type_string)) {
+        free(pairs);
+        *why = path;
+        return LB_EPARSE;
+      }
+      pairs[n].k = key;
+      pairs[n].v = json_object_get_string(val);
+      total += strlen(key) + strlen(pairs[n].v) + 2;
+      n++;
+    }
+    qsort(pairs, n, sizeof *pairs, cmp_kvpair);
+  }
+  p = *out = malloc(total);
+  if (!p) {
+    free(pairs);
+    return LB_ENOMEM;
+  }
+  for (size_t i = 0; i < n; i++) {
+    size_t kl = strlen(pairs[i].k) + 1, vl = strlen(pairs[i].v) + 1;
+    memcpy(p, pairs[i].k, kl);
+    memcpy(p + kl, pairs[i].v, vl);
+    p += kl + vl;
+  }
+  *p = '\0';
+  free(pairs);
+  return 0;
+}
+
+/* Packs a JSON array of strings in order ("a\0b\0\0"). */
+static int pack_list(struct json_object *a, char **out, const char **why,
+                     const char *path) {
+  size_t total = 1, n;
+  char *p;
+  *out = NULL;
+  if (a && !json_object_is_type(a, json_type_array)) {
+    *why = path;
+    return LB_EPARSE;
+  }
+  n = a ? json_object_array_length(a) : 0;
+  for (size_t i = 0; i < n; i++) {
+    struct json_object *s = json_object_array_get_idx(a, i);
+    if (!json_object_is_type(s, json_type_string) ||
+        !*json_object_get_string(s)) {
+      *why = path;
+      return LB_EPARSE;
+    }
+    total += strlen(json_object_get_string(s)) + 1;
+  }
+  p = *out = malloc(total);
+  if (!p)
+    return LB_ENOMEM;
+  for (size_t i = 0; i < n; i++) {
+    const char *s = json_object_get_string(json_object_array_get_idx(a, i));
+    size_t l = strlen(s) + 1;
+    memcpy(p, s, l);
+    p += l;
+  }
+  *p = '\0';
+  return 0;
+}
+
+/* --- IntOrString -------------------------------------------------------- */
+int lb_intstr_from_json(struct json_object *j, struct lb_intstr *out) {
+  memset(out, 0, sizeof *out);
+  if (!j)
+    return 0;
+  if (json_object_is_type(j, json_type_int)) {
+    int64_t v = json_object_get_int64(j);
+    if (v < 0 || v > INT_MAX)
+      return LB_EPARSE;
+    *out = (struct lb_intstr){1, 0, (int)v};
+    return 0;
+  }
+  if (json_object_is_type(j, json_type_string)) {
+    const char *s = json_object_get_string(j);
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (end == s || strcmp(end, "%") != 0 || v < 0 || v > INT_MAX)
+      return LB_EPARSE;
+    *out = (struct lb_intstr){1, 1, (int)v};
+    return 0;
+  }
+  return LB_EPARSE;
+}
+
+int lb_intstr_resolve(const struct lb_intstr *v, int total, int round_up) {
+  int64_t x;
+  if (!v->set)
+    return 0;
+  if (!v->is_pct)
+    return v->val;
+  x = (int64_t)v->val * total;
+  return (int)(round_up ? (x + 99) / 100 : x / 100);
+}
+
+/* --- selectors ---------------------------------------------------------- */
+static int in_list(const char *packed, const char *v) {
+  for (const char *p = packed; p && *p; p += strlen(p) + 1)
+    if (!strcmp(p, v))
+      return 1;
+  return 0;
+}
+
+int lb_selector_matches(const struct lb_selector *s, const char *labels) {
+  if (!s->match_labels && !s->n_reqs && !s->empty)
+    return 0; /* absent selector selects nothing */
+  LB_KV_FOR(s->match_labels, k, v) {
+    const char *have = lb_kv_get(labels, k);
+    if (!have || strcmp(have, v))
+      return 0;
+  }
+  for (size_t i = 0; i < s->n_reqs; i++) {
+    const struct lb_selreq *r = &s->reqs[i];
+    const char *have = lb_kv_get(labels, r->key);
+    switch (r->op) {
+    case LB_SEL_IN:
+      if (!have || !in_list(r->values, have))
+        return 0;
+      break;
+    case LB_SEL_NOTIN:
+      if (have && in_list(r->values, have))
+        return 0;
+      break;
+    case LB_SEL_EXISTS:
+      if (!have)
+        return 0;
+      break;
+    case LB_SEL_NOTEXISTS:
+      if (have)
+        return 0;
+      break;
+    }
+  }
+  return 1;
+}
+
+static const char *op_names[] = {"", "In", "NotIn", "Exists", "DoesNotExist"};
+
+int lb_selector_string(const struct lb_selector *s, struct lb_buf *out) {
+  int first = 1;
+  LB_KV_FOR(s->match_labels, k, v) {
+    lb_buf_addf(out, "%s%s=%s", first ? "" : ",", k, v);
+    first = 0;
+  }
+  for (size_t i = 0; i < s->n_reqs; i++) {
+    const struct lb_selreq *r = &s->reqs[i];
+    lb_buf_adds(out, first ? "" : ",");
+    first = 0;
+    if (r->op == LB_SEL_EXISTS) {
+      lb_buf_adds(out, r->key);
+    } else if (r->op == LB_SEL_NOTEXISTS) {
+      lb_buf_addf(out, "!%s", r->key);
+    } else {
+      lb_buf_addf(out, "%s %s (", r->key, r->op == LB_SEL_IN ? "in" : "notin");
+      int f2 = 1;
+      for (const char *p = r->values; p && *p; p += strlen(p) + 1, f2 = 0)
+        lb_buf_addf(out, "%s%s", f2 ? "" : ",", p);
+      lb_buf_adds(out, ")");
+    }
+  }
+  return out->err;
+}
+
+static void selector_release(struct lb_selector *s) {
+  free(s->match_labels);
+  for (size_t i = 0; i < s->n_reqs; i++) {
+    free(s->reqs[i].key);
+    free(s->reqs[i].values);
+  }
+  free(s->reqs);
+  memset(s, 0, sizeof *s);
+}
+
+static int selector_decode(struct json_object *j, struct lb_selector *s,
+                           const char **why) {
+  struct json_object *ml = NULL, *me = NULL;
+  int rc;
+  memset(s, 0, sizeof *s);
+  if (!j)
+    return 0;
+  if (!json_object_is_type(j, json_type_object)) {
+    *why = "spec.selector: expected an object";
+    return LB_EPARSE;
+  }
+  json_object_object_get_ex(j, "matchLabels", &ml);
+  json_object_object_get_ex(j, "matchExpressions", &me);
+  if ((rc = pack_kv(ml, &s->match_labels, why,
+                    "spec.selector.matchLabels: expected strings")))
+    return rc;
+  if (me && !json_object_is_type(me, json_type_array)) {
+    *why = "spec.selector.matchExpressions: expected a list";
+    return LB_EPARSE;
+  }
+  size_t n = me ? json_object_array_length(me) : 0;
+  s->reqs = calloc(n + 1, sizeof *s->reqs);
+  if (!s->reqs)
+    return LB_ENOMEM;
+  for (size_t i = 0; i < n; i++) {
+    struct json_object *r = json_object_array_get_idx(me, i), *k, *op,
+                       *vals = NULL;
+    int o = 0;
+    if (!json_object_object_get_ex(r, "key", &k) ||
+        !json_object_object_get_ex(r, "operator", &op)) {
+      *why = "spec.selector.matchExpressions: key and operator are required";
+      return LB_EPARSE;
+    }
+    for (int x = 1; x <= 4; x++)
+      if (!strcmp(json_object_get_string(op), op_names[x]))
+        o = x;
+    if (!o) {
+      *why = "spec.selector.matchExpressions: operator must be In, NotIn, "
+             "Exists or DoesNotExist";
+      return LB_EPARSE;
+    }
+    json_object_object_get_ex(r, "values", &vals);
+    s->reqs[i].op = o;
+    s->reqs[i].key = lb_strdup(json_object_get_string(k));
+    if (!s->reqs[i].key)
+      return LB_ENOMEM;
+    s->n_reqs = i + 1;
+    if ((rc = pack_list(vals, &s->reqs[i].values, why,
+                        "spec.selector.matchExpressions.values")))
+      return rc;
+  }
+  s->empty = !s->match_labels[0] && !s->n_reqs;
+  return 0;
+}
+
+/* --- JSON helpers ------------------------------------------------------- */
+static struct json_object *jget(struct json_object *o, const char *key) {
+  struct json_object *v = NULL;
+  if (o && json_object_is_type(o, json_type_object))
+    json_object_object_get_ex(o, key, &v);
+  return v;
+}
+static const char *jstr(struct json_object *o, const char *key) {
+  struct json_object *v = jget(o, key);
+  return v && json_object_is_type(v, json_type_string)
+             ? json_object_get_string(v)
+             : NULL;
+}
+static int jint(struct json_object *o, const char *key, int64_t dflt,
+                int64_t *out, const char **why, const char *path) {
+  struct json_object *v = jget(o, key);
+  *out = dflt;
+  if (!v)
+    return 0;
+  if (!json_object_is_type(v, json_type_int)) {
+    *why = path;
+    return LB_EPARSE;
+  }
+  *out = json_object_get_int64(v);
+  return 0;
+}
+static int64_t jtime(struct json_object *o, const char *key) {
+  int64_t ms = 0;
+  const char *s = jstr(o, key);
+  if (s && lb_time_parse(s, &ms))
+    ms = 0;
+  return ms;
+}
+
+/* Canonical JSON: object keys sorted, no whitespace. Deterministic whatever
+ * order the server serialized them in. */
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+static void canon_json(struct json_object *o, struct lb_buf *b) {
+  switch (json_object_get_type(o)) {
+  case json_type_object: {
+    size_t n = (size_t)json_object_object_length(o), i = 0;
+    const char **keys = calloc(n + 1, sizeof *keys);
+    if (!keys) {
+      b->err = LB_ENOMEM;
+      return;
+    }
+    json_object_object_foreach(o, key, val) {
+      (void)val;
+      keys[i++] = key;
+    }
+    qsort(keys, n, sizeof *keys, cmp_str);
+    lb_buf_adds(b, "{");
+    for (i = 0; i < n; i++) {
+      lb_buf_adds(b, i ? "," : "");
+      lb_buf_add_json_str(b, keys[i]);
+      lb_buf_adds(b, ":");
+      canon_json(jget(o, keys[i]), b);
+    }
+    lb_buf_adds(b, "}");
+    free(keys);
+    break;
+  }
+  case json_type_array:
+    lb_buf_adds(b, "[");
+    for (size_t i = 0; i < json_object_array_length(o); i++) {
+      lb_buf_adds(b, i ? "," : "");
+      canon_json(json_object_array_get_idx(o, i), b);
+    }
+    lb_buf_adds(b, "]");
+    break;
+  case json_type_string:
+    lb_buf_add_json_str(b, json_object_get_string(o));
+    break;
+  default:
+    lb_buf_adds(b, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+  }
+}
+
+/* --- decoding ----------------------------------------------------------- */
+static int decode_meta(struct json_object *root, struct lb_obj *o,
+                       const char **why) {
+  struct json_object *meta = jget(root, "metadata"), *refs;
+  int rc;
+  o->ns = lb_strdup(jstr(meta, "namespace") ? jstr(meta, "namespace") : "");
+  o->name = lb_strdup(jstr(meta, "name") ? jstr(meta, "name") : "");
+  o->uid = lb_strdup(jstr(meta, "uid") ? jstr(meta, "uid") : "");
+  o->rv = lb_strdup(jstr(meta, "resourceVersion") ? jstr(meta, "resourceVersion")
+                                                  : "");
+  if (!o->ns || !o->name || !o->uid || !o->rv)
+    return LB_ENOMEM;
+  if (!*o->name) {
+    *why = "metadata.name is missing";
+    return LB_EPARSE;
+  }
+  if ((rc = pack_kv(jget(meta, "labels"), &o->labels, why,
+                    "metadata.labels: values must be strings")))
+    return rc;
+  o->created_ms = jtime(meta, "creationTimestamp");
+  o->deleting_ms = jtime(meta, "deletionTimestamp");
+  if ((rc = jint(meta, "generation", 0, &o->generation, why,
+                 "metadata.generation: expected integer")))
+    return rc;
+  refs = jget(meta, "ownerReferences");
+  if (refs && json_object_is_type(refs, json_type_array)) {
+    for (size_t i = 0; i < json_object_array_length(refs); i++) {
+      struct json_object *r = json_object_array_get_idx(refs, i);
+      struct json_object *c = jget(r, "controller");
+      if (c && json_object_get_boolean(c) && jstr(r, "uid")) {
+        o->owner_uid = lb_strdup(jstr(r, "uid"));
+        if (!o->owner_uid)
+          return LB_ENOMEM;
+        break;
+      }
+    }
+  }
+  return 0;
+}
+
+static int decode_pod(struct json_object *root, struct lb_pod *p,
+                      const char **why) {
+  struct json_object *spec = jget(root, "spec"), *st = jget(root, "status");
+  struct json_object *conds = jget(st, "conditions");
+  struct json_object *cs = jget(st, "containerStatuses");
+  const char *phase = jstr(st, "phase"), *node = jstr(spec, "nodeName");
+  const char *cost = jstr(jget(jget(root, "metadata"), "annotations"),
+                          "controller.kubernetes.io/pod-deletion-cost");
+  if (node && *node && !(p->node = lb_strdup(node)))
+    return LB_ENOMEM;
+  p->phase = !phase                         ? LB_PH_UNKNOWN
+             : !strcmp(phase, "Pending")    ? LB_PH_PENDING
+             : !strcmp(phase, "Running")    ? LB_PH_RUNNING
+             : !strcmp(phase, "Succeeded")  ? LB_PH_SUCCEEDED
+             : !strcmp(phase, "Failed")     ? LB_PH_FAILED
+                                            : LB_PH_UNKNOWN;
+  if (!phase)
+    p->phase = LB_PH_PENDING;
+  if (conds && json_object_is_type(conds, json_type_array)) {
+    for (size_t i = 0; i < json_object_array_length(conds); i++) {
+      struct json_object *c = json_object_array_get_idx(conds, i);
+      const char *t = jstr(c, "type"), *s = jstr(c, "status");
+      if (t && s && !strcmp(t, "Ready") && !strcmp(s, "True")) {
+        p->ready = 1;
+        p->ready_ms = jtime(c, "lastTransitionTime");
+      }
+    }
+  }
+  if (cs && json_object_is_type(cs, json_type_array)) {
+    for (size_t i = 0; i < json_object_array_length(cs); i++) {
+      int64_t r = 0;
+      jint(json_object_array_get_idx(cs, i), "restartCount", 0, &r, why, "");
+      if (r > p->restarts)
+        p->restarts = (int)r;
+    }
+  }
+  if (cost) {
+    char *end;
+    long long c = strtoll(cost, &end, 10);
+    p->deletion_cost = *end ? 0 : c; /* invalid = 0, as upstream */
+  }
+  (void)why;
+  return 0;
+}
+
+static int decode_cloneset(struct json_object *root, struct lb_cloneset *c,
+                           const char **why) {
+  struct json_object *spec = jget(root, "spec"), *st = jget(root, "status");
+  struct json_object *us = jget(spec, "updateStrategy");
+  struct json_object *ss = jget(spec, "scaleStrategy");
+  struct json_object *tmpl = jget(spec, "template");
+  struct lb_buf b = LB_BUF_INIT;
+  int64_t v;
+  int rc;
+  const char *t;
+
+  if ((rc = jint(spec, "replicas", 1, &v, why,
+                 "spec.replicas: expected an integer")))
+    return rc;
+  if (v < 0 || v > 1000000) {
+    *why = "spec.replicas: must be between 0 and 1000000";
+    return LB_EPARSE;
+  }
+  c->replicas = (int)v;
+  if ((rc = selector_decode(jget(spec, "selector"), &c->selector, why)))
+    return rc;
+  if (!tmpl || !json_object_is_type(tmpl, json_type_object)) {
+    *why = "spec.template: required object is missing";
+    return LB_EPARSE;
+  }
+  canon_json(tmpl, &b);
+  if (b.err)
+    return b.err;
+  c->template_json = lb_buf_detach(&b, NULL);
+  t = jstr(us, "type");
+  c->update_type = !t || !strcmp(t, "ReCreate")      ? LB_CSU_RECREATE
+                   : !strcmp(t, "InPlaceIfPossible") ? LB_CSU_INPLACE_IF_POSSIBLE
+                   : !strcmp(t, "InPlaceOnly")       ? LB_CSU_INPLACE_ONLY
+                                                     : -1;
+  if (c->update_type < 0) {
+    *why = "spec.updateStrategy.type: must be ReCreate, InPlaceIfPossible or "
+           "InPlaceOnly";
+    return LB_EPARSE;
+  }
+  if (lb_intstr_from_json(jget(us, "partition"), &c->partition)) {
+    *why = "spec.updateStrategy.partition: expected an integer or a percent";
+    return LB_EPARSE;
+  }
+  if (lb_intstr_from_json(jget(us, "maxUnavailable"), &c->max_unavailable)) {
+    *why = "spec.updateStrategy.maxUnavailable: expected an integer or a "
+           "percent";
+    return LB_EPARSE;
+  }
+  if (!c->max_unavailable.set)
+    c->max_unavailable = (struct lb_intstr){1, 1, 20}; /* default "20%" */
+  if (lb_intstr_from_json(jget(us, "maxSurge"), &c->max_surge)) {
+    *why = "spec.updateStrategy.maxSurge: expected an integer or a percent";
+    return LB_EPARSE;
+  }
+  c->paused = jget(us, "paused") && json_object_get_boolean(jget(us, "paused"));
+  if ((rc = pack_list(jget(ss, "podsToDelete"), &c->pods_to_delete, why,
+                      "spec.scaleStrategy.podsToDelete: expected pod names")))
+    return rc;
+  if (lb_intstr_from_json(jget(ss, "maxUnavailable"),
+                          &c->scale_max_unavailable)) {
+    *why = "spec.scaleStrategy.maxUnavailable: expected an integer or a "
+           "percent";
+    return LB_EPARSE;
+  }
+  if ((rc = jint(spec, "minReadySeconds", 0, &v, why,
+                 "spec.minReadySeconds: expected an integer")))
+    return rc;
+  c->min_ready_seconds = (int)(v < 0 ? 0 : v > 86400 * 365 ? 86400 * 365 : v);
+  if ((rc = jint(spec, "revisionHistoryLimit", 10, &v, why,
+                 "spec.revisionHistoryLimit: expected an integer")))
+    return rc;
+  c->revision_history_limit = (int)(v < 0 ? 0 : v > 1000 ? 1000 : v);
+
+  struct lb_cs_status *s = &c->status;
+  int64_t x;
+#define SI(key, field)                                                         \
+  jint(st, key, 0, &x, why, "");                                               \
+  s->field = (int)x;
+  jint(st, "observedGeneration", 0, &s->observed_generation, why, "");
+  SI("replicas", replicas)
+  SI("readyReplicas", ready)
+  SI("availableReplicas", available)
+  SI("updatedReplicas", updated)
+  SI("updatedReadyReplicas", updated_ready)
+  SI("updatedAvailableReplicas", updated_available)
+  SI("expectedUpdatedReplicas", expected_updated)
+  SI("collisionCount", collision_count)
+#undef SI
+  s->current_revision = lb_strdup(jstr(st, "currentRevision"));
+  s->update_revision = lb_strdup(jstr(st, "updateRevision"));
+  s->label_selector = lb_strdup(jstr(st, "labelSelector"));
+  return 0;
+}
+
+static int decode_crev(struct json_object *root, struct lb_crev *r,
+                       const char **why) {
+  struct lb_buf b = LB_BUF_INIT;
+  int rc = jint(root, "revision", 0, &r->revision, why,
+                "revision: expected an integer");
+  if (rc)
+    return rc;
+  canon_json(jget(root, "data") ? jget(root, "data") : NULL, &b);
+  if (b.err)
+    return b.err;
+  r->data = lb_buf_detach(&b, NULL);
+  return 0;
+}
+
+static struct lb_obj *obj_alloc(int kind) {
+  size_t sz = kind == LB_KIND_POD        ? sizeof(struct lb_pod)
+              : kind == LB_KIND_CLONESET ? sizeof(struct lb_cloneset)
+              : kind == LB_KIND_CREV     ? sizeof(struct lb_crev)
+                                         : 0;
+  struct lb_obj *o = sz ? calloc(1, sz) : NULL;
+  if (o)
+    o->kind = kind;
+  return o;
+}
+
+int lb_obj_decode(struct json_object *root, struct lb_obj **out,
+                  const char **why) {
+  const char *av = jstr(root, "apiVersion"), *k = jstr(root, "kind");
+  char group[128] = "";
+  struct lb_obj *o;
+  int kind, rc;
+  *out = NULL;
+  *why = NULL;
+  if (!av || !k)
+    return 0;
+  const char *slash = strchr(av, '/');
+  if (slash && (size_t)(slash - av) < sizeof group) {
+    memcpy(group, av, (size_t)(slash - av));
+    group[slash - av] = '\0';
+  }
+  kind = lb_kind_of(group, k);
+  if (!kind)
+    return 0;
+  if (!(o = obj_alloc(kind)))
+    return LB_ENOMEM;
+  rc = decode_meta(root, o, why);
+  if (!rc && kind == LB_KIND_POD)
+    rc = decode_pod(root, (struct lb_pod *)o, why);
+  else if (!rc && kind == LB_KIND_CLONESET)
+    rc = decode_cloneset(root, (struct lb_cloneset *)o, why);
+  else if (!rc && kind == LB_KIND_CREV)
+    rc = decode_crev(root, (struct lb_crev *)o, why);
+  if (rc) {
+    lb_obj_free(o);
+    return rc;
+  }
+  *out = o;
+  return 0;
+}
+
+void lb_obj_free(struct lb_obj *o) {
+  if (!o)
+    return;
+  free(o->ns);
+  free(o->name);
+  free(o->uid);
+  free(o->rv);
+  free(o->owner_uid);
+  free(o->labels);
+  if (o->kind == LB_KIND_POD) {
+    free(((struct lb_pod *)o)->node);
+  } else if (o->kind == LB_KIND_CLONESET) {
+    struct lb_cloneset *c = (struct lb_cloneset *)o;
+    selector_release(&c->selector);
+    free(c->template_json);
+    free(c->pods_to_delete);
+    free(c->status.current_revision);
+    free(c->status.update_revision);
+    free(c->status.label_selector);
+    free(c->pods);
+  } else if (o->kind == LB_KIND_CREV) {
+    free(((struct lb_crev *)o)->data);
+  }
+  free(o);
+}
+
+/* --- canonical encoding ------------------------------------------------- */
+static void enc_kv(struct lb_buf *b, const char *key, const char *kv) {
+  int first = 1;
+  lb_buf_addf(b, ",\"%s\":{", key);
+  LB_KV_FOR(kv, k, v) {
+    lb_buf_adds(b, first ? "" : ",");
+    lb_buf_add_json_str(b, k);
+    lb_buf_adds(b, ":");
+    lb_buf_add_json_str(b, v);
+    first = 0;
+  }
+  lb_buf_adds(b, "}");
+}
+static void enc_list(struct lb_buf *b, const char *key, const char *list) {
+  lb_buf_addf(b, ",\"%s\":[", key);
+  for (const char *p = list; p && *p; p += strlen(p) + 1) {
+    lb_buf_adds(b, p == list ? "" : ",");
+    lb_buf_add_json_str(b, p);
+  }
+  lb_buf_adds(b, "]");
+}
+static void enc_str(struct lb_buf *b, const char *key, const char *v) {
+  lb_buf_addf(b, ",\"%s\":", key);
+  if (v)
+    lb_buf_add_json_str(b, v);
+  else
+    lb_buf_adds(b, "null");
+}
+static void enc_int(struct lb_buf *b, const char *key, int64_t v) {
+  lb_buf_addf(b, ",\"%s\":%lld", key, (long long)v);
+}
+static void enc_intstr(struct lb_buf *b, const char *key,
+                       const struct lb_intstr *v) {
+  lb_buf_addf(b, ",\"%s\":[%d,%d,%d]", key, v->set, v->is_pct, v->val);
+}
+
+int lb_obj_encode(const struct lb_obj *o, struct lb_buf *b) {
+  lb_buf_addf(b, "{\"k\":%d", o->kind);
+  enc_str(b, "ns", o->ns);
+  enc_str(b, "name", o->name);
+  enc_str(b, "uid", o->uid);
+  enc_str(b, "rv", o->rv);
+  enc_str(b, "owner", o->owner_uid);
+  enc_kv(b, "labels", o->labels);
+  enc_int(b, "created", o->created_ms);
+  enc_int(b, "deleting", o->deleting_ms);
+  enc_int(b, "gen", o->generation);
+  if (o->kind == LB_KIND_POD) {
+    const struct lb_pod *p = (const struct lb_pod *)o;
+    enc_str(b, "node", p->node);
+    enc_int(b, "phase", p->phase);
+    enc_int(b, "ready", p->ready);
+    enc_int(b, "ready_ms", p->ready_ms);
+    enc_int(b, "restarts", p->restarts);
+    enc_int(b, "cost", p->deletion_cost);
+  } else if (o->kind == LB_KIND_CLONESET) {
+    const struct lb_cloneset *c = (const struct lb_cloneset *)o;
+    const struct lb_cs_status *s = &c->status;
+    enc_int(b, "replicas", c->replicas);
+    enc_kv(b, "sel_ml", c->selector.match_labels);
+    lb_buf_adds(b, ",\"sel_req\":[");
+    for (size_t i = 0; i < c->selector.n_reqs; i++) {
+      lb_buf_addf(b, "%s{\"op\":%d", i ? "," : "", c->selector.reqs[i].op);
+      enc_str(b, "key", c->selector.reqs[i].key);
+      enc_list(b, "values", c->selector.reqs[i].values);
+      lb_buf_adds(b, "}");
+    }
+    lb_buf_adds(b, "]");
+    enc_int(b, "sel_empty", c->selector.empty);
+    enc_str(b, "template", c->template_json);
+    enc_int(b, "utype", c->update_type);
+    enc_intstr(b, "partition", &c->partition);
+    enc_intstr(b, "max_unavailable", &c->max_unavailable);
+    enc_intstr(b, "max_surge", &c->max_surge);
+    enc_int(b, "paused", c->paused);
+    enc_list(b, "pods_to_delete", c->pods_to_delete);
+    enc_intstr(b, "scale_max_unavailable", &c->scale_max_unavailable);
+    enc_int(b, "min_ready", c->min_ready_seconds);
+    enc_int(b, "history", c->revision_history_limit);
+    enc_int(b, "st_gen", s->observed_generation);
+    lb_buf_addf(b, ",\"st\":[%d,%d,%d,%d,%d,%d,%d,%d]", s->replicas, s->ready,
+                s->available, s->updated, s->updated_ready,
+                s->updated_available, s->expected_updated, s->collision_count);
+    enc_str(b, "st_cur", s->current_revision);
+    enc_str(b, "st_upd", s->update_revision);
+    enc_str(b, "st_sel", s->label_selector);
+    enc_int(b, "wakeup", c->wakeup_ms);
+    lb_buf_addf(b, ",\"last_reason\":\"%016llx\"",
+                (unsigned long long)c->last_reason);
+  } else if (o->kind == LB_KIND_CREV) {
+    const struct lb_crev *r = (const struct lb_crev *)o;
+    enc_int(b, "revision", r->revision);
+    enc_str(b, "data", r->data);
+  }
+  return lb_buf_adds(b, "}");
+}
+
+/* --- restoring ---------------------------------------------------------- */
+static int r_str(struct json_object *e, const char *key, char **out) {
+  struct json_object *v = jget(e, key);
+  *out = NULL;
+  if (!v || json_object_is_type(v, json_type_null))
+    return 0;
+  if (!json_object_is_type(v, json_type_string))
+    return LB_ECORRUPT;
+  return (*out = lb_strdup(json_object_get_string(v))) ? 0 : LB_ENOMEM;
+}
+static int64_t r_int(struct json_object *e, const char *key) {
+  return json_object_get_int64(jget(e, key));
+}
+static void r_intstr(struct json_object *e, const char *key,
+                     struct lb_intstr *v) {
+  struct json_object *a = jget(e, key);
+  v->set = json_object_get_int(json_object_array_get_idx(a, 0));
+  v->is_pct = json_object_get_int(json_object_array_get_idx(a, 1));
+  v->val = json_object_get_int(json_object_array_get_idx(a, 2));
+}
+
+int lb_obj_restore(struct json_object *e, struct lb_obj **out) {
+  const char *why = NULL;
+  int kind = (int)r_int(e, "k"), rc;
+  struct lb_obj *o = obj_alloc(kind);
+  *out = NULL;
+  if (!o)
+    return kind > LB_KIND_NONE && kind < LB_KIND__COUNT ? LB_ENOMEM
+                                                         : LB_ECORRUPT;
+  if ((rc = r_str(e, "ns", &o->ns)) || (rc = r_str(e, "name", &o->name)) ||
+      (rc = r_str(e, "uid", &o->uid)) || (rc = r_str(e, "rv", &o->rv)) ||
+      (rc = r_str(e, "owner", &o->owner_uid)) ||
+      (rc = pack_kv(jget(e, "labels"), &o->labels, &why, "labels")))
+    goto fail;
+  if (!o->ns || !o->name || !o->uid || !o->rv) {
+    rc = LB_ECORRUPT;
+    goto fail;
+  }
+  o->created_ms = r_int(e, "created");
+  o->deleting_ms = r_int(e, "deleting");
+  o->generation = r_int(e, "gen");
+  if (kind == LB_KIND_POD) {
+    struct lb_pod *p = (struct lb_pod *)o;
+    if ((rc = r_str(e, "node", &p->node)))
+      goto fail;
+    p->phase = (int)r_int(e, "phase");
+    p->ready = (int)r_int(e, "ready");
+    p->ready_ms = r_int(e, "ready_ms");
+    p->restarts = (int)r_int(e, "restarts");
+    p->deletion_cost = r_int(e, "cost");
+  } else if (kind == LB_KIND_CLONESET) {
+    struct lb_cloneset *c = (struct lb_cloneset *)o;
+    struct lb_cs_status *s = &c->status;
+    struct json_object *reqs = jget(e, "sel_req"), *st = jget(e, "st");
+    const char *lr;
+    c->replicas = (int)r_int(e, "replicas");
+    if ((rc = pack_kv(jget(e, "sel_ml"), &c->selector.match_labels, &why,
+                      "sel_ml")))
+      goto fail;
+    size_t n = json_object_array_length(reqs);
+    c->selector.reqs = calloc(n + 1, sizeof *c->selector.reqs);
+    if (!c->selector.reqs) {
+      rc = LB_ENOMEM;
+      goto fail;
+    }
+    for (size_t i = 0; i < n; i++) {
+      struct json_object *r = json_object_array_get_idx(reqs, i);
+      c->selector.n_reqs = i + 1;
+      c->selector.reqs[i].op = (int)r_int(r, "op");
+      if ((rc = r_str(r, "key", &c->selector.reqs[i].key)) ||
+          (rc = pack_list(jget(r, "values"), &c->selector.reqs[i].values, &why,
+                          "values")))
+        goto fail;
+    }
+    c->selector.empty = (int)r_int(e, "sel_empty");
+    if ((rc = r_str(e, "template", &c->template_json)))
+      goto fail;
+    c->update_type = (int)r_int(e, "utype");
+    r_intstr(e, "partition", &c->partition);
+    r_intstr(e, "max_unavailable", &c->max_unavailable);
+    r_intstr(e, "max_surge", &c->max_surge);
+    c->paused = (int)r_int(e, "paused");
+    if ((rc = pack_list(jget(e, "pods_to_delete"), &c->pods_to_delete, &why,
+                        "pods_to_delete")))
+      goto fail;
+    r_intstr(e, "scale_max_unavailable", &c->scale_max_unavailable);
+    c->min_ready_seconds = (int)r_int(e, "min_ready");
+    c->revision_history_limit = (int)r_int(e, "history");
+    s->observed_generation = r_int(e, "st_gen");
+    int *fields[] = {&s->replicas,      &s->ready,         &s->available,
+                     &s->updated,       &s->updated_ready, &s->updated_available,
+                     &s->expected_updated, &s->collision_count};
+    for (size_t i = 0; i < LB_ARRAY_SIZE(fields); i++)
+      *fields[i] = json_object_get_int(json_object_array_get_idx(st, i));
+    if ((rc = r_str(e, "st_cur", &s->current_revision)) ||
+        (rc = r_str(e, "st_upd", &s->update_revision)) ||
+        (rc = r_str(e, "st_sel", &s->label_selector)))
+      goto fail;
+    c->wakeup_ms = r_int(e, "wakeup");
+    lr = json_object_get_string(jget(e, "last_reason"));
+    c->last_reason = lr ? strtoull(lr, NULL, 16) : 0;
+  } else if (kind == LB_KIND_CREV) {
+    struct lb_crev *r = (struct lb_crev *)o;
+    r->revision = r_int(e, "revision");
+    if ((rc = r_str(e, "data", &r->data)))
+      goto fail;
+  }
+  *out = o;
+  return 0;
+fail:
+  lb_obj_free(o);
+  return rc == LB_EPARSE ? LB_ECORRUPT : rc;
+}
+
+int lb_pod_active(const struct lb_pod *p) {
+  return !p->o.deleting_ms && p->phase != LB_PH_SUCCEEDED &&
+         p->phase != LB_PH_FAILED;
+}
+
+const char *lb_pod_revision(const struct lb_pod *p) {
+  const char *r = lb_kv_get(p->o.labels, "controller-revision-hash");
+  return r ? r : "";
+}

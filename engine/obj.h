@@ -1,0 +1,158 @@
+/* obj.h — compact structs for the objects reducers read.
+ *
+ * Decoded once from the JSON body of an event (json-c tree freed right
+ * after); only decision-relevant fields are kept. Strings are owned by the
+ * object. A label set is a packed string "k\0v\0k\0v\0\0" (lb_kv_*).
+ * Every object encodes to a canonical JSON text (lb_obj_encode) used for
+ * the state digest and for snapshots; lb_obj_restore() is its inverse.
+ */
+#ifndef LB_OBJ_H
+#define LB_OBJ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+struct json_object;
+
+#define LB_KINDS(X)                                                            \
+  X(POD, "", "Pod")                                                            \
+  X(CLONESET, "apps.kruise.io", "CloneSet")                                    \
+  X(CREV, "apps", "ControllerRevision")
+
+enum lb_kind {
+  LB_KIND_NONE = 0,
+#define X(e, g, k) LB_KIND_##e,
+  LB_KINDS(X)
+#undef X
+  LB_KIND__COUNT
+};
+int lb_kind_of(const char *api_group, const char *kind); /* or NONE */
+const char *lb_kind_name(int kind);                     /* "Pod" */
+const char *lb_kind_group(int kind);                    /* "" */
+
+/* --- packed label/annotation sets ------------------------------------- */
+const char *lb_kv_get(const char *kv, const char *key); /* value or NULL */
+size_t lb_kv_size(const char *kv); /* bytes incl. terminator; 1 if empty */
+#define LB_KV_FOR(kv, k, v)                                                    \
+  for (const char *k = (kv), *v = (kv) ? (kv) + strlen(kv) + 1 : NULL;       \
+       k && *k; k = v + strlen(v) + 1, v = *k ? k + strlen(k) + 1 : NULL)
+
+/* --- IntOrString -------------------------------------------------------- */
+struct lb_intstr {
+  int set;    /* 0 = absent */
+  int is_pct; /* value is a percentage */
+  int val;    /* the number (percent value when is_pct) */
+};
+/* "25%" / 3 -> intstr; LB_EPARSE on garbage */
+int lb_intstr_from_json(struct json_object *j, struct lb_intstr *out);
+/* Resolves against total, rounding a percentage up or down. */
+int lb_intstr_resolve(const struct lb_intstr *v, int total, int round_up);
+
+/* --- label selector ----------------------------------------------------- */
+enum { LB_SEL_IN = 1, LB_SEL_NOTIN, LB_SEL_EXISTS, LB_SEL_NOTEXISTS };
+struct lb_selreq {
+  char *key;
+  int op;
+  char *values; /* packed "a\0b\0\0" */
+};
+struct lb_selector {
+  char *match_labels; /* packed kv */
+  struct lb_selreq *reqs;
+  size_t n_reqs;
+  int empty; /* selects everything ({}), distinct from absent */
+};
+int lb_selector_matches(const struct lb_selector *s, const char *labels);
+/* "a=b,c in (x,y)" — Kubernetes' string form, for status.labelSelector */
+int lb_selector_string(const struct lb_selector *s, struct lb_buf *out);
+
+/* --- objects ------------------------------------------------------------ */
+enum lb_phase { LB_PH_UNKNOWN = 0, LB_PH_PENDING, LB_PH_RUNNING,
+                LB_PH_SUCCEEDED, LB_PH_FAILED };
+
+struct lb_obj {
+  int kind;           /* enum lb_kind */
+  char *ns, *name;    /* identity */
+  char *uid, *rv;     /* metadata.uid, metadata.resourceVersion */
+  char *owner_uid;    /* controller ownerReference uid, or NULL */
+  char *labels;       /* packed kv (never NULL) */
+  int64_t created_ms; /* creationTimestamp */
+  int64_t deleting_ms;/* deletionTimestamp, 0 = not terminating */
+  int64_t generation; /* metadata.generation */
+};
+
+struct lb_cloneset;
+struct lb_pod {
+  struct lb_obj o;
+  char *node;          /* spec.nodeName, NULL = unscheduled */
+  int phase;           /* enum lb_phase */
+  int ready;           /* condition Ready == True */
+  int64_t ready_ms;    /* lastTransitionTime of Ready (when it went True) */
+  int restarts;        /* max restartCount over containers */
+  int64_t deletion_cost; /* controller.kubernetes.io/pod-deletion-cost */
+  /* engine bookkeeping, not decoded */
+  struct lb_cloneset *owner; /* owning CloneSet, or NULL */
+  size_t owner_idx;    /* index in owner->pods */
+};
+
+enum lb_cs_update { LB_CSU_RECREATE = 0, LB_CSU_INPLACE_IF_POSSIBLE,
+                    LB_CSU_INPLACE_ONLY };
+
+struct lb_cs_status {
+  int64_t observed_generation;
+  int replicas, ready, available, updated, updated_ready, updated_available;
+  int expected_updated;
+  char *current_revision, *update_revision, *label_selector;
+  int collision_count;
+};
+
+struct lb_cloneset {
+  struct lb_obj o;
+  int replicas;                /* spec.replicas, default 1 */
+  struct lb_selector selector; /* spec.selector */
+  char *template_json;         /* spec.template, compact JSON */
+  int update_type;             /* enum lb_cs_update */
+  struct lb_intstr partition, max_unavailable, max_surge;
+  int paused;
+  char *pods_to_delete;        /* packed list "a\0b\0\0" */
+  struct lb_intstr scale_max_unavailable; /* unset = unlimited */
+  int min_ready_seconds;
+  int revision_history_limit;
+  struct lb_cs_status status;  /* as last observed */
+  /* engine bookkeeping, not decoded */
+  struct lb_pod **pods;        /* owned pods, unordered */
+  size_t n_pods, cap_pods;
+  int inflight_pods;           /* pod create/delete/patch actions in flight */
+  int inflight_status;         /* status patches in flight */
+  int inflight_revs;           /* ControllerRevision creates in flight */
+  int64_t wakeup_ms;           /* reconcile again at this time (0 = none) */
+  uint64_t last_reason;        /* hash of the last recorded reason */
+};
+
+struct lb_crev {
+  struct lb_obj o;
+  int64_t revision;            /* .revision */
+  char *data;                  /* .data compact JSON */
+};
+
+/* Decodes a parsed object into a compact struct of its kind, or *out =
+ * NULL when the kind is not modelled. api_group/kind come from apiVersion
+ * and kind. Returns 0, LB_EPARSE (a field has the wrong type: message in
+ * *why, static) or LB_ENOMEM. */
+int lb_obj_decode(struct json_object *root, struct lb_obj **out,
+                  const char **why);
+/* Frees the struct and its contents (not the engine bookkeeping arrays'
+ * targets). NULL is fine. */
+void lb_obj_free(struct lb_obj *o);
+/* Canonical JSON of the decoded fields (engine bookkeeping excluded). */
+int lb_obj_encode(const struct lb_obj *o, struct lb_buf *out);
+/* Inverse of lb_obj_encode. */
+int lb_obj_restore(struct json_object *enc, struct lb_obj **out);
+
+/* Pod helpers */
+int lb_pod_active(const struct lb_pod *p); /* not terminating, not done */
+/* Pod revision label value, or "" */
+const char *lb_pod_revision(const struct lb_pod *p);
+
+#endif

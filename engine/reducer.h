@@ -1,0 +1,48 @@
+/* reducer.h — what a reducer sees and how it speaks (internal to engine/).
+ *
+ * A reducer reconciles one object of its kind from the whole state and the
+ * event time. It reads state through lb_rctx_* lookups, appends actions,
+ * and writes a reason that carries the numbers that decided. It returns 0
+ * or LB_ENOMEM. It must not keep pointers into state across calls.
+ */
+#ifndef LB_REDUCER_H
+#define LB_REDUCER_H
+
+#include "decision.h"
+#include "engine.h"
+#include "obj.h"
+
+struct lb_rctx {
+  struct lb_engine *e;
+  const struct lb_engine_opts *opts;
+  const struct lb_event *ev; /* the event being folded */
+  int64_t now;               /* ev->at_ms: the only clock */
+  struct lb_decision *d;     /* decision under construction */
+  struct lb_buf reason;
+  int64_t wakeup_ms;         /* set by the reducer: reconcile again then */
+};
+
+struct lb_reducer {
+  const char *name; /* "cloneset" */
+  int kind;         /* kind it reconciles (LB_KIND_*) */
+  int (*reconcile)(struct lb_rctx *c, struct lb_obj *o);
+};
+
+/* The registry (reducers.c): one entry per controller file. */
+extern const struct lb_reducer lb_reducers[];
+extern const size_t lb_n_reducers;
+
+int lb_cloneset_reconcile(struct lb_rctx *c, struct lb_obj *o);
+
+/* Lookups */
+struct lb_obj *lb_rctx_get(struct lb_rctx *c, int kind, const char *ns,
+                           const char *name);
+/* Appends an action targeting (kind, ns, name); takes ownership of body
+ * (may be NULL). Returns the action or NULL on allocation failure. */
+struct lb_action *lb_rctx_action(struct lb_rctx *c, int verb, int kind,
+                                 const char *ns, const char *name,
+                                 const char *sub, char *body);
+void lb_rctx_reasonf(struct lb_rctx *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,7 @@
+/* reducers.c — the registry of controllers. Add a line per reducer. */
+#include "reducer.h"
+
+const struct lb_reducer lb_reducers[] = {
+    {"cloneset", LB_KIND_CLONESET, lb_cloneset_reconcile},
+};
+const size_t lb_n_reducers = sizeof lb_reducers / sizeof lb_reducers[0];
