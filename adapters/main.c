@@ -20,7 +20,7 @@ static const char usage[] =
     "usage: logbook <command> [options]\n"
     "\n"
     "  sim [--journal F] [--seed N] [--scenario NAME] [--fresh] [-v] [-q]\n"
-    "        run a scenario (demo, scale, rollout) on the embedded simulated\n"
+    "        run a scenario (demo, scale, rollout, mini) on the embedded simulated\n"
     "        cluster through the whole pipeline; leaves a journal (logbook.db)\n"
     "  replay F [--to SEQ] [--from-snapshot]\n"
     "        re-run the reducers over journal F and verify every decision\n"
@@ -95,7 +95,7 @@ static int cmd_sim(int argc, char **argv) {
       return die_usage("unknown option for sim");
   }
   if (lb_simrun_steps(scenario) < 0) {
-    fprintf(stderr, "logbook: unknown scenario '%s' (demo, scale, rollout)\n",
+    fprintf(stderr, "logbook: unknown scenario '%s' (demo, scale, rollout, mini)\n",
             scenario);
     return 2;
   }

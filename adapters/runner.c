@@ -186,30 +186,65 @@ int lb_runner_tick(struct lb_runner *r, int64_t now) {
   return lb_runner_push_raw(r, LB_SRC_TICK, LB_EV_TICK, now, NULL, 0);
 }
 
-int lb_runner_abandon_inflight(struct lb_runner *r, int64_t now) {
+struct redo_ctx {
+  struct lb_runner *r;
+  int found, rc;
+};
+
+static int redo_row(void *ctx, int ncol, const char *const *names,
+                    const char *const *v) {
+  struct redo_ctx *c = ctx;
+  struct lb_action a;
+  (void)names;
+  if (!v)
+    return 0;
+  if (ncol != 9)
+    return c->rc = LB_ECORRUPT;
+  memset(&a, 0, sizeof a);
+  a.id = strtoll(v[0], NULL, 10);
+  a.verb = lb_verb_parse(v[1]);
+  a.api_group = (char *)(v[2] ? v[2] : "");
+  a.kind = (char *)(v[3] ? v[3] : "");
+  a.ns = (char *)(v[4] ? v[4] : "");
+  a.name = (char *)(v[5] ? v[5] : "");
+  a.sub = (char *)(v[6] ? v[6] : "");
+  a.uid = (char *)(v[7] ? v[7] : "");
+  a.body = (char *)v[8];
+  if (!a.verb)
+    return c->rc = LB_ECORRUPT;
+  c->found++;
+  return c->rc = hold(c->r, &a);
+}
+
+int lb_runner_redo_inflight(struct lb_runner *r) {
   int64_t *ids;
   size_t n;
-  int rc = lb_engine_inflight_ids(r->e, &ids, &n);
-  if (rc)
+  int rc;
+  if (r->state == LB_RUN_FAILED)
+    return r->err;
+  if ((rc = lb_engine_inflight_ids(r->e, &ids, &n)))
     return fail(r, rc);
   for (size_t i = 0; i < n && !rc; i++) {
-    static const char msg[] =
-        "{\"kind\":\"Status\",\"status\":\"Failure\",\"message\":\"abandoned "
-        "at restart: outcome unknown, state relisted\",\"reason\":"
-        "\"Abandoned\"}";
-    struct lb_event ev;
-    char *b = lb_strdup(msg);
-    lb_event_init(&ev);
-    ev.source = LB_SRC_OUTCOME;
-    ev.type = LB_EV_OUTCOME;
-    ev.at_ms = now;
-    ev.action_id = ids[i];
-    ev.http_status = 0;
-    rc = b ? lb_event_prepare(&ev, b, sizeof msg - 1) : LB_ENOMEM;
-    rc = rc ? (lb_event_release(&ev), rc) : lb_runner_push(r, &ev);
+    char sql[256];
+    struct redo_ctx c = {r, 0, 0};
+    snprintf(sql, sizeof sql,
+             "SELECT id, verb, api_group, kind, namespace, name, subresource, "
+             "precondition_uid, request FROM actions WHERE id = %lld",
+             (long long)ids[i]);
+    rc = lb_journal_query(r->j, sql, redo_row, &c);
+    if (!rc)
+      rc = c.rc;
+    if (!rc && c.found != 1)
+      rc = LB_ECORRUPT; /* an in-flight action the journal does not hold */
+    if (!rc && r->log)
+      fprintf(r->log, "  redo action %lld after restart\n", (long long)ids[i]);
   }
   free(ids);
-  return rc;
+  if (rc)
+    return fail(r, rc);
+  if (n)
+    r->state = LB_RUN_BATCH; /* held actions go out at the next flush */
+  return 0;
 }
 
 int lb_runner_snapshot(struct lb_runner *r) {

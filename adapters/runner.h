@@ -20,9 +20,13 @@
  * Write-ahead: an action is submitted only after the commit that holds its
  * decision. Recovery: latest snapshot + tail of the journal rebuild the
  * engine; a relist turns the cluster's current state into events (only the
- * differences); in-flight actions whose outcome was never journaled are
- * closed with an "abandoned" outcome (status 0) so reducers decide again
- * from fresh state — an action is never executed twice.
+ * differences); then every in-flight action whose outcome was never
+ * journaled is sent again, as recorded (same id, body and preconditions).
+ * Redo is safe because every action is idempotent at the server: a create
+ * names its object (a repeat answers 409 AlreadyExists), a delete carries
+ * the pod's uid (a repeat finds it terminating or gone), patches are
+ * merge patches of absolute values. So an action takes effect once, even
+ * when the crash left its first attempt on the wire.
  */
 #ifndef LB_RUNNER_H
 #define LB_RUNNER_H
@@ -71,8 +75,9 @@ int lb_runner_push_raw(struct lb_runner *r, int source, int type,
 int lb_runner_flush(struct lb_runner *r);
 /* Pushes a tick if the engine wants one at or before now. */
 int lb_runner_tick(struct lb_runner *r, int64_t now);
-/* Closes every in-flight action with an "abandoned" outcome (restart). */
-int lb_runner_abandon_inflight(struct lb_runner *r, int64_t now);
+/* Re-sends every in-flight action from its journaled request (restart;
+ * call after the relist). They go out at the next flush. */
+int lb_runner_redo_inflight(struct lb_runner *r);
 /* Commits, then writes a snapshot of the engine at the last event. */
 int lb_runner_snapshot(struct lb_runner *r);
 

@@ -104,12 +104,20 @@ static char *make_key(const char *group, const char *kind, const char *ns,
   return lb_buf_detach(&b, NULL);
 }
 
-static const char *const cluster_scoped[] = {
-    "Node", "Namespace", "PersistentVolume", "ClusterRole",
-    "ClusterRoleBinding", "CustomResourceDefinition", "StorageClass",
-    "PriorityClass", "MutatingWebhookConfiguration",
-    "ValidatingWebhookConfiguration", "NodeImage", "ResourceDistribution",
-    "NodePodProbe", "APIService"};
+static const char *const cluster_scoped[] = {"Node",
+                                             "Namespace",
+                                             "PersistentVolume",
+                                             "ClusterRole",
+                                             "ClusterRoleBinding",
+                                             "CustomResourceDefinition",
+                                             "StorageClass",
+                                             "PriorityClass",
+                                             "MutatingWebhookConfiguration",
+                                             "ValidatingWebhookConfiguration",
+                                             "NodeImage",
+                                             "ResourceDistribution",
+                                             "NodePodProbe",
+                                             "APIService"};
 
 static int is_cluster_scoped(const char *kind) {
   for (size_t i = 0; i < LB_ARRAY_SIZE(cluster_scoped); i++)
@@ -120,9 +128,12 @@ static int is_cluster_scoped(const char *kind) {
 
 /* Core kinds with a status subresource; every non-core kind has one. */
 static int has_status_sub(const char *group, const char *kind) {
-  static const char *const core[] = {"Pod", "Node", "Service",
+  static const char *const core[] = {"Pod",
+                                     "Node",
+                                     "Service",
                                      "PersistentVolumeClaim",
-                                     "PersistentVolume", "Namespace",
+                                     "PersistentVolume",
+                                     "Namespace",
                                      "ReplicationController",
                                      "ResourceQuota"};
   if (group && *group)
@@ -267,7 +278,7 @@ static void obj_free(struct obj *o) {
   free(o->json);
   for (size_t i = 0; i < o->n_mf; i++) {
     free(o->mf[i].manager);
-    json_object_put(o->mf[i].fields);
+    free(o->mf[i].fields);
   }
   free(o->mf);
   lb__sim_pod_free(o->pod);
@@ -277,21 +288,29 @@ static void obj_free(struct obj *o) {
 /* Records that `manager` wrote `fields` (consumed) at now; merged into the
  * manager's previous entry for the same subresource unless `replace`. */
 void lb__sim_mf_note(struct lb_sim *s, struct obj *o, const char *manager,
-                    int status, json_object *fields, int replace) {
+                     int status, json_object *fields, int replace) {
   int oom = 0;
+  struct mf *m = NULL;
   if (!fields)
     return;
-  for (size_t i = 0; i < o->n_mf; i++) {
-    struct mf *m = &o->mf[i];
-    if (m->status != status || strcmp(m->manager, manager))
-      continue;
-    if (replace) {
-      json_object_put(m->fields);
-      m->fields = fields;
-    } else {
-      m->fields = lb__sim_merge(m->fields, fields, &oom);
-      json_object_put(fields);
-    }
+  for (size_t i = 0; i < o->n_mf && !m; i++)
+    if (o->mf[i].status == status && !strcmp(o->mf[i].manager, manager))
+      m = &o->mf[i];
+  if (m && !replace && m->fields) {
+    json_object *prev = json_tokener_parse(m->fields);
+    json_object *merged = lb__sim_merge(prev, fields, &oom);
+    json_object_put(fields);
+    fields = merged;
+    if (!fields)
+      return;
+  }
+  char *text = lb__sim_dump(fields, NULL);
+  json_object_put(fields);
+  if (!text)
+    return;
+  if (m) {
+    free(m->fields);
+    m->fields = text;
     m->ms = s->now;
     return;
   }
@@ -301,38 +320,67 @@ void lb__sim_mf_note(struct lb_sim *s, struct obj *o, const char *manager,
     if (p)
       o->mf = p;
     free(mg);
-    json_object_put(fields);
+    free(text);
     return;
   }
   o->mf = p;
-  o->mf[o->n_mf++] = (struct mf){mg, status, s->now, fields};
+  o->mf[o->n_mf++] = (struct mf){mg, status, s->now, text};
 }
 
-static json_object *mf_render(const struct obj *o) {
-  json_object *arr = json_object_new_array();
-  for (size_t i = 0; arr && i < o->n_mf; i++) {
+/* metadata.managedFields as JSON text. */
+static void mf_render(const struct obj *o, struct lb_buf *b) {
+  lb_buf_adds(b, "[");
+  for (size_t i = 0; i < o->n_mf; i++) {
     const struct mf *m = &o->mf[i];
-    json_object *e = json_object_new_object();
-    if (!e)
-      break;
-    lb__sim_set_str(e, "manager", m->manager);
-    lb__sim_set_str(e, "operation", "Update");
-    lb__sim_set_str(e, "apiVersion", o->api_version);
-    lb__sim_set_time(e, "time", m->ms);
-    lb__sim_set_str(e, "fieldsType", "FieldsV1");
-    json_object_object_add(e, "fieldsV1", json_object_get(m->fields));
-    if (m->status)
-      lb__sim_set_str(e, "subresource", "status");
-    json_object_array_add(arr, e);
+    char t[32];
+    lb_time_rfc3339(m->ms, t);
+    lb_buf_adds(b, i ? ",{\"manager\":" : "{\"manager\":");
+    lb_buf_add_json_str(b, m->manager);
+    lb_buf_adds(b, ",\"operation\":\"Update\",\"apiVersion\":");
+    lb_buf_add_json_str(b, o->api_version);
+    lb_buf_addf(b,
+                ",\"time\":\"%s\",\"fieldsType\":\"FieldsV1\","
+                "\"fieldsV1\":%s%s}",
+                t, m->fields, m->status ? ",\"subresource\":\"status\"" : "");
   }
-  return arr;
+  lb_buf_adds(b, "]");
+}
+
+/* The serialization of o with metadata.managedFields spliced in as the
+ * last key of metadata (malloc'd; length in *len). */
+static char *dump_with_mf(const struct obj *o, size_t *len) {
+  size_t dl = 0, ml = 0;
+  json_object *meta = lb__sim_member(o->j, "metadata");
+  const int fl = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
+  const char *d = json_object_to_json_string_length(o->j, fl, &dl);
+  const char *m = json_object_to_json_string_length(meta, fl, &ml);
+  const char *at = NULL;
+  if (!d || !m || ml < 2 || !o->n_mf)
+    return d ? lb__sim_dump(o->j, len) : NULL;
+  for (const char *p = strstr(d, "\"metadata\":"); p;
+       p = strstr(p + 1, "\"metadata\":"))
+    if (!strncmp(p + 11, m, ml)) {
+      at = p + 11 + ml - 1; /* the closing brace of metadata */
+      break;
+    }
+  if (LB_NEVER(!at))
+    return lb__sim_dump(o->j, len);
+  struct lb_buf b = LB_BUF_INIT;
+  lb_buf_add(&b, d, (size_t)(at - d));
+  lb_buf_adds(&b, ml > 2 ? ",\"managedFields\":" : "\"managedFields\":");
+  mf_render(o, &b);
+  lb_buf_add(&b, at, dl - (size_t)(at - d));
+  if (b.err) {
+    lb_buf_release(&b);
+    return NULL;
+  }
+  return lb_buf_detach(&b, len);
 }
 
 /* ------------------------------------------------------------------ */
 /* Watch log and commit                                               */
 
-static int ring_push(struct lb_sim *s, int type, const char *body,
-                     size_t len) {
+static int ring_push(struct lb_sim *s, int type, const char *body, size_t len) {
   char *c = lb_strndup(body, len);
   if (!c)
     return LB_ENOMEM;
@@ -396,8 +444,8 @@ static void owners_count(struct lb_sim *s, const char *list, int64_t add) {
 /* Keeps s->owned in step with o's ownerReferences (none once deleted). */
 static void owners_update(struct lb_sim *s, struct obj *o, int deleted) {
   struct lb_buf b = LB_BUF_INIT;
-  json_object *refs = lb__sim_member(lb__sim_member(o->j, "metadata"),
-                                     "ownerReferences");
+  json_object *refs =
+      lb__sim_member(lb__sim_member(o->j, "metadata"), "ownerReferences");
   size_t n = !deleted && json_object_is_type(refs, json_type_array)
                  ? json_object_array_length(refs)
                  : 0;
@@ -424,10 +472,8 @@ int lb__sim_commit(struct lb_sim *s, struct obj *o, int type) {
   snprintf(rv, sizeof rv, "%lld", (long long)s->rv);
   json_object *meta = lb__sim_ensure_obj(o->j, "metadata");
   lb__sim_set_str(meta, "resourceVersion", rv);
-  json_object_object_add(meta, "managedFields", mf_render(o));
   size_t len = 0;
-  char *js = lb__sim_dump(o->j, &len);
-  json_object_object_del(meta, "managedFields");
+  char *js = dump_with_mf(o, &len);
   if (!js)
     return LB_ENOMEM;
   free(o->json);
@@ -501,7 +547,7 @@ static struct timer *heap_pop(struct lb_sim *s) {
 /* Schedules a kubelet timer for o after `delay`; returns its seq (0 on
  * allocation failure). */
 uint64_t lb__sim_timer(struct lb_sim *s, struct obj *o, int kind,
-                              int64_t delay) {
+                       int64_t delay) {
   struct timer *t = calloc(1, sizeof *t);
   if (!t)
     return 0;
@@ -524,15 +570,15 @@ static int op_delete(struct lb_sim *s, struct obj *o, const char *uid_pre,
                      struct wres *r);
 
 static int has_finalizers(const struct obj *o) {
-  json_object *f = lb__sim_member(lb__sim_member(o->j, "metadata"),
-                                  "finalizers");
+  json_object *f =
+      lb__sim_member(lb__sim_member(o->j, "metadata"), "finalizers");
   return json_object_is_type(f, json_type_array) &&
          json_object_array_length(f) > 0;
 }
 
 static int owned_by(json_object *j, const char *uid, int *others) {
-  json_object *refs = lb__sim_member(lb__sim_member(j, "metadata"),
-                                     "ownerReferences");
+  json_object *refs =
+      lb__sim_member(lb__sim_member(j, "metadata"), "ownerReferences");
   size_t n = json_object_is_type(refs, json_type_array)
                  ? json_object_array_length(refs)
                  : 0;
@@ -584,8 +630,8 @@ static int gc_dependents(struct lb_sim *s, const char *uid) {
       continue;
     owned_by(d->j, uid, &others);
     if (others) { /* keep it while another owner still exists */
-      json_object *refs = lb__sim_member(lb__sim_member(d->j, "metadata"),
-                                         "ownerReferences");
+      json_object *refs =
+          lb__sim_member(lb__sim_member(d->j, "metadata"), "ownerReferences");
       for (size_t k = 0; k < json_object_array_length(refs); k++) {
         const char *u = lb__sim_str(json_object_array_get_idx(refs, k), "uid");
         if (u && strcmp(u, uid) && uid_exists(s, u))
@@ -659,10 +705,11 @@ static int identity(json_object *j, const char *fallback_ns,
   }
   const char *av = lb__sim_str(j, "apiVersion");
   *kind = lb__sim_str(j, "kind");
-  if (!av || !*av || !*kind || !**kind) {
+  if (!*kind || !**kind || !av || !*av) {
     fail(r, 400, LB_EINVAL, "BadRequest", NULL, "", "", "",
-         "Object 'Kind' is missing or 'apiVersion' is missing: both must be "
-         "non-empty strings");
+         "the object has no %s: \"kind\" and \"apiVersion\" must be "
+         "non-empty strings",
+         !*kind || !**kind ? "\"kind\"" : "\"apiVersion\"");
     return -1;
   }
   json_object *meta = lb__sim_member(j, "metadata");
@@ -753,11 +800,12 @@ static int op_create(struct lb_sim *s, json_object *j, const char *ns_hint,
   else
     json_object_object_del(meta, "namespace");
   lb__sim_set_str(meta, "uid", uid);
-  lb__sim_set_str(meta, "resourceVersion", ""); /* set by commit; keeps key order */
+  lb__sim_set_str(meta, "resourceVersion",
+                  ""); /* set by commit; keeps key order */
   json_object_object_add(meta, "generation", json_object_new_int64(1));
   lb__sim_set_time(meta, "creationTimestamp", s->now);
-  static const char *const drop[] = {"managedFields",
-                                     "selfLink", "deletionTimestamp",
+  static const char *const drop[] = {"managedFields", "selfLink",
+                                     "deletionTimestamp",
                                      "deletionGracePeriodSeconds"};
   for (size_t i = 0; i < LB_ARRAY_SIZE(drop); i++)
     json_object_object_del(meta, drop[i]);
@@ -786,7 +834,8 @@ static int op_create(struct lb_sim *s, json_object *j, const char *ns_hint,
     goto oom_rc;
   if ((rc = lb__sim_commit(s, o, LB_EV_ADDED)) != 0)
     goto fail_rc;
-  if (o->pod && !lb__sim_timer(s, o, T_SCHEDULE, lb__sim_draw(s, s->o.schedule_ms))) {
+  if (o->pod &&
+      !lb__sim_timer(s, o, T_SCHEDULE, lb__sim_draw(s, s->o.schedule_ms))) {
     rc = LB_ENOMEM;
     goto fail_rc;
   }
@@ -862,14 +911,12 @@ fail_rc:
   return rc;
 }
 
-static void conflict_uid(struct wres *r, const struct obj *o,
-                         const char *uid) {
+static void conflict_uid(struct wres *r, const struct obj *o, const char *uid) {
   char *pl = lb__sim_plural(o->kind);
   fail(r, 409, LB_ECONFLICT, "Conflict", o, NULL, NULL, NULL,
        "Operation cannot be fulfilled on %s%s%s \"%s\": Precondition failed: "
        "UID in precondition: %s, UID in object meta: %s",
-       pl ? pl : o->kind, *o->group ? "." : "", o->group, o->name, uid,
-       o->uid);
+       pl ? pl : o->kind, *o->group ? "." : "", o->group, o->name, uid, o->uid);
   free(pl);
 }
 
@@ -885,7 +932,6 @@ static void not_found(struct wres *r, const char *group, const char *kind,
 static int op_patch(struct lb_sim *s, struct obj *o, const char *sub,
                     const char *patch_text, const char *uid_pre,
                     const char *manager, struct wres *r) {
-  enum json_tokener_error jerr = json_tokener_success;
   int status_write = sub && !strcmp(sub, "status");
   int oom = 0;
   if (sub && *sub && !status_write) {
@@ -902,15 +948,15 @@ static int op_patch(struct lb_sim *s, struct obj *o, const char *sub,
          o->kind);
     return r->err;
   }
+  char *pmsg = NULL;
+  int prc = 0;
   json_object *patch =
-      patch_text ? json_tokener_parse_verbose(patch_text, &jerr) : NULL;
-  if (!patch || !json_object_is_type(patch, json_type_object)) {
-    int perr = !patch;
-    json_object_put(patch);
-    fail(r, 400, perr ? LB_EPARSE : LB_EINVAL, "BadRequest", o, NULL, NULL,
-         NULL, "the merge patch is %s",
-         perr ? (patch_text ? json_tokener_error_desc(jerr) : "missing")
-              : "not a JSON object");
+      patch_text ? lb__sim_parse(patch_text, "the merge patch", &pmsg, &prc)
+                 : NULL;
+  if (!patch) {
+    fail(r, 400, patch_text ? prc : LB_EINVAL, "BadRequest", o, NULL, NULL,
+         NULL, "%s", pmsg ? pmsg : "the merge patch is missing");
+    free(pmsg);
     return r->err;
   }
   if (uid_pre && *uid_pre && strcmp(uid_pre, o->uid)) {
@@ -918,10 +964,10 @@ static int op_patch(struct lb_sim *s, struct obj *o, const char *sub,
     conflict_uid(r, o, uid_pre);
     return r->err;
   }
-  const char *prv = lb__sim_str(lb__sim_member(patch, "metadata"),
-                                "resourceVersion");
-  const char *cur = lb__sim_str(lb__sim_member(o->j, "metadata"),
-                                "resourceVersion");
+  const char *prv =
+      lb__sim_str(lb__sim_member(patch, "metadata"), "resourceVersion");
+  const char *cur =
+      lb__sim_str(lb__sim_member(o->j, "metadata"), "resourceVersion");
   if (prv && cur && strcmp(prv, cur)) {
     char *pl = lb__sim_plural(o->kind);
     json_object_put(patch);
@@ -1017,8 +1063,8 @@ static int op_delete(struct lb_sim *s, struct obj *o, const char *uid_pre,
   int rc = lb__sim_commit(s, o, LB_EV_MODIFIED);
   if (!rc)
     rc = ok_body(r, 200, o);
-  if (graceful && !lb__sim_timer(s, o, T_GONE, lb__sim_draw(s, s->o.terminate_ms)) &&
-      !rc)
+  if (graceful &&
+      !lb__sim_timer(s, o, T_GONE, lb__sim_draw(s, s->o.terminate_ms)) && !rc)
     rc = LB_ENOMEM;
   return rc;
 }
@@ -1171,7 +1217,9 @@ static int submit(struct lb_actuator *self, const struct lb_action *a) {
   return 0;
 }
 
-struct lb_actuator *lb_sim_actuator(struct lb_sim *s) { return &s->act; }
+struct lb_actuator *lb_sim_actuator(struct lb_sim *s) {
+  return &s->act;
+}
 
 void lb_sim_fault_action(struct lb_sim *s, int64_t nth, int status) {
   if (nth < 1)
@@ -1192,58 +1240,78 @@ static void fault_answer(const struct lb_action *a, int status,
   const char *reason = "InternalError";
   const char *msg = "Internal error occurred: injected fault";
   switch (status) {
-  case 400: reason = "BadRequest"; msg = "injected fault: bad request"; break;
-  case 404: reason = "NotFound"; msg = "injected fault: not found"; break;
+  case 400:
+    reason = "BadRequest";
+    msg = "injected fault: bad request";
+    break;
+  case 404:
+    reason = "NotFound";
+    msg = "injected fault: not found";
+    break;
   case 409:
     reason = "Conflict";
     msg = "Operation cannot be fulfilled: injected conflict";
     break;
-  case 410: reason = "Expired"; msg = "injected fault: gone"; break;
-  case 422: reason = "Invalid"; msg = "injected fault: invalid"; break;
+  case 410:
+    reason = "Expired";
+    msg = "injected fault: gone";
+    break;
+  case 422:
+    reason = "Invalid";
+    msg = "injected fault: invalid";
+    break;
   case 429:
     reason = "TooManyRequests";
     msg = "Too many requests, please try again later. (injected)";
     break;
-  case 503: reason = "ServiceUnavailable"; msg = "injected fault"; break;
-  default: break;
+  case 503:
+    reason = "ServiceUnavailable";
+    msg = "injected fault";
+    break;
+  default:
+    break;
   }
   if (status == 0) { /* transport failure: no answer at all */
     r->code = 0;
     return;
   }
-  fail(r, status, LB_EFAULT, reason, NULL, a->api_group, a->kind, a->name,
-       "%s", msg);
+  fail(r, status, LB_EFAULT, reason, NULL, a->api_group, a->kind, a->name, "%s",
+       msg);
 }
 
 static void run_action(struct lb_sim *s, struct timer *t) {
   const struct lb_action *a = &t->act;
   struct wres r = {0};
+  int no_op = 0; /* a repeated delete of a terminating object changes nothing */
   if (t->fault) {
     fault_answer(a, t->fault, &r);
   } else if (a->verb == LB_VERB_CREATE) {
-    enum json_tokener_error jerr = json_tokener_success;
+    char *pmsg = NULL;
+    int prc = 0;
     json_object *j =
-        a->body ? json_tokener_parse_verbose(a->body, &jerr) : NULL;
+        a->body ? lb__sim_parse(a->body, "the create body", &pmsg, &prc) : NULL;
     if (!j)
-      fail(&r, 400, LB_EPARSE, "BadRequest", NULL, a->api_group, a->kind,
-           a->name, "the create body is %s",
-           a->body ? json_tokener_error_desc(jerr) : "missing");
-    else
+      fail(&r, 400, a->body ? prc : LB_EINVAL, "BadRequest", NULL, a->api_group,
+           a->kind, a->name, "%s", pmsg ? pmsg : "the create body is missing");
+    free(pmsg);
+    if (j)
       op_create(s, j, a->ns, a->name, MGR_ACT, 0, &r);
   } else if (a->verb == LB_VERB_PATCH || a->verb == LB_VERB_DELETE) {
-    struct obj *o = find(s, a->api_group ? a->api_group : "", a->kind, a->ns,
-                         a->name);
+    struct obj *o =
+        find(s, a->api_group ? a->api_group : "", a->kind, a->ns, a->name);
     if (!o)
       not_found(&r, a->api_group, a->kind, a->name);
     else if (a->verb == LB_VERB_PATCH)
       op_patch(s, o, a->sub, a->body, a->uid, MGR_ACT, &r);
-    else
+    else {
+      no_op = o->terminating;
       op_delete(s, o, a->uid, &r);
+    }
   } else {
-    fail(&r, 400, LB_EINVAL, "BadRequest", NULL, a->api_group, a->kind,
-         a->name, "unknown verb %d", a->verb);
+    fail(&r, 400, LB_EINVAL, "BadRequest", NULL, a->api_group, a->kind, a->name,
+         "unknown verb %d", a->verb);
   }
-  if (r.code >= 200 && r.code < 300)
+  if (r.code >= 200 && r.code < 300 && !no_op)
     count_effect(s, a->verb, a->kind ? a->kind : "", a->ns ? a->ns : "",
                  a->name ? a->name : "");
   struct lb_outcome out = {a->id, r.code, r.body, r.len, s->now};
@@ -1270,11 +1338,21 @@ static void run_timer(struct lb_sim *s, struct timer *t) {
   if (!o->pod)
     return;
   switch (t->kind) {
-  case T_SCHEDULE: lb__sim_kubelet_schedule(s, o); break;
-  case T_START: lb__sim_kubelet_start(s, o); break;
-  case T_CREADY: lb__sim_kubelet_cready(s, o, t->seq); break;
-  case T_RESTART: lb__sim_kubelet_restart(s, o, t->seq); break;
-  default: (void)LB_NEVER(1); break;
+  case T_SCHEDULE:
+    lb__sim_kubelet_schedule(s, o);
+    break;
+  case T_START:
+    lb__sim_kubelet_start(s, o);
+    break;
+  case T_CREADY:
+    lb__sim_kubelet_cready(s, o, t->seq);
+    break;
+  case T_RESTART:
+    lb__sim_kubelet_restart(s, o, t->seq);
+    break;
+  default:
+    (void)LB_NEVER(1);
+    break;
   }
 }
 
@@ -1302,10 +1380,10 @@ static int user_result(struct wres *r, char **err) {
 }
 
 int lb_sim_apply(struct lb_sim *s, const char *manifest, char **err) {
-  enum json_tokener_error jerr = json_tokener_success;
   struct wres r = {0};
-  char *group = NULL;
+  char *group = NULL, *msg = NULL;
   const char *kind, *ns, *name;
+  int prc;
   if (err)
     *err = NULL;
   if (!manifest) {
@@ -1313,15 +1391,13 @@ int lb_sim_apply(struct lb_sim *s, const char *manifest, char **err) {
       *err = lb_strdup("no manifest given");
     return LB_EINVAL;
   }
-  json_object *j = json_tokener_parse_verbose(manifest, &jerr);
+  json_object *j = lb__sim_parse(manifest, "manifest", &msg, &prc);
   if (!j) {
-    if (err) {
-      struct lb_buf b = LB_BUF_INIT;
-      lb_buf_addf(&b, "manifest is not valid JSON: %s",
-                  json_tokener_error_desc(jerr));
-      *err = lb_buf_detach(&b, NULL);
-    }
-    return LB_EPARSE;
+    if (err)
+      *err = msg;
+    else
+      free(msg);
+    return prc;
   }
   if (identity(j, "", "", &group, &kind, &ns, &name, &r)) {
     json_object_put(j);
@@ -1398,8 +1474,8 @@ static int write_rv(char *rv, size_t rv_size, int64_t v) {
   return (n < 0 || (size_t)n >= rv_size) ? LB_ERANGE : 0;
 }
 
-int lb_sim_watch(struct lb_sim *s, char *rv, size_t rv_size,
-                 lb_sim_event_cb cb, void *ctx) {
+int lb_sim_watch(struct lb_sim *s, char *rv, size_t rv_size, lb_sim_event_cb cb,
+                 void *ctx) {
   int64_t c;
   if (!rv || !rv_size || !memchr(rv, '\0', rv_size))
     return LB_EINVAL;
@@ -1428,8 +1504,8 @@ int lb_sim_watch(struct lb_sim *s, char *rv, size_t rv_size,
   return write_rv(rv, rv_size, c);
 }
 
-int lb_sim_list(struct lb_sim *s, char *rv, size_t rv_size,
-                lb_sim_event_cb cb, void *ctx) {
+int lb_sim_list(struct lb_sim *s, char *rv, size_t rv_size, lb_sim_event_cb cb,
+                void *ctx) {
   if (!rv || !rv_size)
     return LB_EINVAL;
   if (write_rv(rv, rv_size, s->rv))
@@ -1477,8 +1553,8 @@ int64_t lb_sim_total(const struct lb_sim *s, const char *verb) {
 }
 
 static int cond_true(json_object *j, const char *type) {
-  json_object *conds = lb__sim_member(lb__sim_member(j, "status"),
-                                      "conditions");
+  json_object *conds =
+      lb__sim_member(lb__sim_member(j, "status"), "conditions");
   size_t n = json_object_is_type(conds, json_type_array)
                  ? json_object_array_length(conds)
                  : 0;

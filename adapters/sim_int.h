@@ -42,8 +42,8 @@ json_object *lb__sim_fields_main(json_object *obj);
 char *lb__sim_plural(const char *kind);
 /* A Kubernetes Status document (malloc'd JSON, length in *len). */
 char *lb__sim_status_doc(int code, const char *reason, const char *message,
-                         const char *group, const char *kind,
-                         const char *name, size_t *len);
+                         const char *group, const char *kind, const char *name,
+                         size_t *len);
 /* Plain JSON text of v (malloc'd, length in *len), or NULL. */
 char *lb__sim_dump(json_object *v, size_t *len);
 
@@ -65,6 +65,11 @@ void lb__sim_replace_status(json_object *dst, json_object *src);
 /* metadata.generation += 1. */
 void lb__sim_bump_generation(json_object *j);
 
+/* Parses text that must be exactly one JSON object. On failure returns
+ * NULL with *rc = LB_EPARSE (not JSON, trailing data) or LB_EINVAL (not an
+ * object) or LB_ENOMEM, and *msg (malloc'd) naming `what`. */
+json_object *lb__sim_parse(const char *text, const char *what, char **msg,
+                           int *rc);
 /* Typed getters that tolerate missing or mistyped members. */
 json_object *lb__sim_member(json_object *o, const char *key);
 const char *lb__sim_str(json_object *o, const char *key);
@@ -77,11 +82,11 @@ enum { C_RUNNING, C_READY, C_KILLED };
 
 struct ctr {
   char *name;
-  char *image;           /* running image */
-  char *want;            /* image in spec (target of a restart) */
-  char cid[65];          /* containerID hex */
-  char last_cid[65];     /* previous containerID ("" = never restarted) */
-  int st;                /* C_* */
+  char *image;       /* running image */
+  char *want;        /* image in spec (target of a restart) */
+  char cid[65];      /* containerID hex */
+  char last_cid[65]; /* previous containerID ("" = never restarted) */
+  int st;            /* C_* */
   int restarts;
   int64_t started_ms;
   int64_t last_started_ms, last_finished_ms;
@@ -90,9 +95,9 @@ struct ctr {
 };
 
 struct pod {
-  int st;        /* POD_* */
-  int node;      /* index into nodes, -1 when unscheduled */
-  int unsched;   /* scheduling failed (affinity to an unknown node) */
+  int st;      /* POD_* */
+  int node;    /* index into nodes, -1 when unscheduled */
+  int unsched; /* scheduling failed (affinity to an unknown node) */
   char pod_ip[20];
   int64_t t_sched, t_start;
   int cready, ready; /* last rendered ContainersReady / Ready */
@@ -101,38 +106,39 @@ struct pod {
   size_t nc;
 };
 
-struct mf {          /* one metadata.managedFields entry */
+struct mf { /* one metadata.managedFields entry */
   char *manager;
-  int status;        /* subresource "status" */
+  int status; /* subresource "status" */
   int64_t ms;
-  json_object *fields;
+  char *fields; /* fieldsV1 as JSON text (trees of {} cost ~0.7 KB
+                   per leaf in json-c) */
 };
 
 struct obj {
-  char *key;         /* kind \x1f ns \x1f name \x1f group: sort order */
+  char *key; /* kind \x1f ns \x1f name \x1f group: sort order */
   char *group, *kind, *ns, *name, *uid;
   char *api_version;
-  json_object *j;    /* the object, without managedFields */
-  char *json;        /* last committed serialization (with managedFields) */
-  char *owners;      /* ownerReferences uids, each followed by \x1f */
+  json_object *j; /* the object, without managedFields */
+  char *json;     /* last committed serialization (with managedFields) */
+  char *owners;   /* ownerReferences uids, each followed by \x1f */
   size_t json_len;
-  int status_sub;    /* has a status subresource */
-  int terminating;   /* deletionTimestamp set */
-  int grace_done;    /* the kubelet finished (or no kubelet involved) */
+  int status_sub;  /* has a status subresource */
+  int terminating; /* deletionTimestamp set */
+  int grace_done;  /* the kubelet finished (or no kubelet involved) */
   struct mf *mf;
   size_t n_mf;
-  struct pod *pod;   /* kind Pod only */
+  struct pod *pod; /* kind Pod only */
 };
 
 enum { T_ACTION = 1, T_SCHEDULE, T_START, T_CREADY, T_RESTART, T_GONE };
 
 struct timer {
   int64_t due;
-  uint64_t seq;      /* insertion counter: ties and container tokens */
-  int kind;          /* T_* */
-  char *key, *uid;   /* object the kubelet timer is for */
+  uint64_t seq;         /* insertion counter: ties and container tokens */
+  int kind;             /* T_* */
+  char *key, *uid;      /* object the kubelet timer is for */
   struct lb_action act; /* T_ACTION */
-  int fault;         /* T_ACTION: answer this status without effect */
+  int fault;            /* T_ACTION: answer this status without effect */
 };
 
 struct wev {
@@ -157,34 +163,34 @@ struct lb_sim {
   uint64_t rng;
   int64_t now;
   int64_t rv;
-  struct obj **objs;          /* sorted by key */
+  struct obj **objs; /* sorted by key */
   size_t n_objs, cap_objs;
-  struct timer **heap;        /* min-heap on (due, seq) */
+  struct timer **heap; /* min-heap on (due, seq) */
   size_t n_heap, cap_heap;
   uint64_t tseq;
-  struct wev *ring;           /* the last watch_window events */
+  struct wev *ring; /* the last watch_window events */
   size_t ring_cap, ring_head, ring_n;
-  int64_t gone_rv;            /* highest rv dropped from the ring */
+  int64_t gone_rv; /* highest rv dropped from the ring */
   int *node_load;
   int *node_ipseq;
   struct lb_actuator act;
   int64_t n_submitted;
   struct fault *faults;
   size_t n_faults, cap_faults;
-  struct counter *owned;      /* owner uid -> live references to it */
+  struct counter *owned; /* owner uid -> live references to it */
   size_t n_owned, cap_owned;
-  struct counter *eff;        /* sorted by key */
+  struct counter *eff; /* sorted by key */
   size_t n_eff, cap_eff;
-  int64_t totals[4];          /* by enum lb_verb */
+  int64_t totals[4]; /* by enum lb_verb */
 };
 
 /* Result of one write, shaped like an HTTP answer. */
 struct wres {
-  int code;    /* 200, 201, 400, 404, 409, 500 */
-  int err;     /* LB_E* equivalent for user-side calls */
-  char *body;  /* object or Status JSON (malloc'd) */
+  int code;   /* 200, 201, 400, 404, 409, 500 */
+  int err;    /* LB_E* equivalent for user-side calls */
+  char *body; /* object or Status JSON (malloc'd) */
   size_t len;
-  char *msg;   /* Status message (malloc'd) on failure */
+  char *msg; /* Status message (malloc'd) on failure */
 };
 
 static const char MGR_USER[] = "kubectl-client-side-apply";

@@ -110,8 +110,7 @@ static void pod_assert_state(const struct obj *o) {
 }
 
 static const char *const kubelet_conds[] = {"Initialized", "Ready",
-                                            "ContainersReady",
-                                            "PodScheduled"};
+                                            "ContainersReady", "PodScheduled"};
 
 static int is_kubelet_cond(const char *type) {
   for (size_t i = 0; i < LB_ARRAY_SIZE(kubelet_conds); i++)
@@ -139,10 +138,10 @@ static json_object *cond_new(const char *type, int status, int64_t t,
 /* Whether every readiness gate has a True condition; else a message for
  * the first failing gate in msg. */
 static int gates_ok(json_object *j, char *msg, size_t msg_size) {
-  json_object *gates = lb__sim_member(lb__sim_member(j, "spec"),
-                                      "readinessGates");
-  json_object *conds = lb__sim_member(lb__sim_member(j, "status"),
-                                      "conditions");
+  json_object *gates =
+      lb__sim_member(lb__sim_member(j, "spec"), "readinessGates");
+  json_object *conds =
+      lb__sim_member(lb__sim_member(j, "status"), "conditions");
   size_t ng = json_object_is_type(gates, json_type_array)
                   ? json_object_array_length(gates)
                   : 0;
@@ -221,8 +220,8 @@ static json_object *ctr_status(const struct ctr *c) {
   /* imageID: docker.io/library/<image without tag>@sha256:<digest> */
   const char *img = c->image;
   const char *colon = strrchr(img, ':');
-  size_t base = colon && !strchr(colon, '/') ? (size_t)(colon - img)
-                                              : strlen(img);
+  size_t base =
+      colon && !strchr(colon, '/') ? (size_t)(colon - img) : strlen(img);
   if (memchr(img, '/', base))
     lb_buf_addf(&b, "docker.io/%.*s@sha256:%s", (int)base, img, dig);
   else
@@ -279,15 +278,15 @@ void lb__sim_pod_render(struct lb_sim *s, struct obj *o) {
       json_object_array_add(conds,
                             cond_new("Ready", 1, p->t_ready, NULL, NULL));
     else if (!cready)
-      json_object_array_add(conds, cond_new("Ready", 0, p->t_ready,
-                                            "ContainersNotReady", msg));
+      json_object_array_add(
+          conds, cond_new("Ready", 0, p->t_ready, "ContainersNotReady", msg));
     else
       json_object_array_add(conds, cond_new("Ready", 0, p->t_ready,
                                             "ReadinessGatesNotReady", gmsg));
-    json_object_array_add(
-        conds, cond_new("ContainersReady", cready, p->t_cready,
-                        cready ? NULL : "ContainersNotReady",
-                        cready ? NULL : msg));
+    json_object_array_add(conds,
+                          cond_new("ContainersReady", cready, p->t_cready,
+                                   cready ? NULL : "ContainersNotReady",
+                                   cready ? NULL : msg));
   }
   lb_buf_release(&unready);
   if (p->st >= POD_SCHEDULED)
@@ -340,8 +339,8 @@ static int kubelet_write(struct lb_sim *s, struct obj *o) {
   lb__sim_pod_render(s, o);
   json_object *f = json_object_new_object();
   if (f)
-    json_object_object_add(
-        f, "f:status", lb__sim_fields(lb__sim_member(o->j, "status"), 1));
+    json_object_object_add(f, "f:status",
+                           lb__sim_fields(lb__sim_member(o->j, "status"), 1));
   lb__sim_mf_note(s, o, LB__SIM_MGR_KUBELET, 1, f, 1);
   return lb__sim_commit(s, o, LB_EV_MODIFIED);
 }
@@ -438,9 +437,9 @@ int lb__sim_kubelet_start(struct lb_sim *s, struct obj *o) {
   if (n && !c)
     return LB_ENOMEM;
   int seq = s->node_ipseq[p->node]++;
-  snprintf(p->pod_ip, sizeof p->pod_ip, "10.244.%d.%d", p->node,
-           2 + seq % 250);
-  uint64_t ready_seq = lb__sim_timer(s, o, T_CREADY, lb__sim_draw(s, s->o.ready_ms));
+  snprintf(p->pod_ip, sizeof p->pod_ip, "10.244.%d.%d", p->node, 2 + seq % 250);
+  uint64_t ready_seq =
+      lb__sim_timer(s, o, T_CREADY, lb__sim_draw(s, s->o.ready_ms));
   for (size_t i = 0; i < n; i++) {
     json_object *e = json_object_array_get_idx(cs, i);
     const char *nm = lb__sim_str(e, "name");

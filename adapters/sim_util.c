@@ -29,8 +29,8 @@ static void hex_u64(uint64_t v, char *out) {
 void lb__sim_uuid(uint64_t *state, char out[37]) {
   char h[32];
   uint64_t a = lb__sim_rand(state), b = lb__sim_rand(state);
-  a = (a & ~0xf000ULL) | 0x4000ULL;                          /* version 4 */
-  b = (b & ~(3ULL << 62)) | (2ULL << 62);                    /* variant 10 */
+  a = (a & ~0xf000ULL) | 0x4000ULL;       /* version 4 */
+  b = (b & ~(3ULL << 62)) | (2ULL << 62); /* variant 10 */
   hex_u64(a, h);
   hex_u64(b, h + 16);
   size_t j = 0;
@@ -107,6 +107,58 @@ json_object *lb__sim_merge(json_object *target, json_object *patch, int *oom) {
   return target;
 }
 
+json_object *lb__sim_parse(const char *text, const char *what, char **msg,
+                           int *rc) {
+  struct json_tokener *tok = json_tokener_new();
+  json_object *j = NULL;
+  size_t len = text ? strlen(text) : 0;
+  char buf[256];
+  *msg = NULL;
+  *rc = LB_ENOMEM;
+  if (!tok)
+    return NULL;
+  if (!text)
+    text = "";
+  if (len > (size_t)INT32_MAX - 1) {
+    json_tokener_free(tok);
+    *msg = lb_strdup("the document is too large");
+    *rc = LB_EINVAL;
+    return NULL;
+  }
+  /* len + 1: the NUL ends a top-level scalar such as 42 or null */
+  j = json_tokener_parse_ex(tok, text, (int)len + 1);
+  enum json_tokener_error e = json_tokener_get_error(tok);
+  size_t end = json_tokener_get_parse_end(tok);
+  if (end > len)
+    end = len;
+  json_tokener_free(tok);
+  if (e == json_tokener_continue) {
+    snprintf(buf, sizeof buf, "%s is not valid JSON: unexpected end of data",
+             what);
+    *rc = LB_EPARSE;
+  } else if (e != json_tokener_success) {
+    snprintf(buf, sizeof buf, "%s is not valid JSON (at byte %zu): %s", what,
+             end, json_tokener_error_desc(e));
+    *rc = LB_EPARSE;
+  } else if (strspn(text + end, " \t\r\n") != len - end) {
+    snprintf(buf, sizeof buf,
+             "%s has data after the JSON value (at byte %zu); send exactly "
+             "one JSON object",
+             what, end);
+    *rc = LB_EPARSE;
+  } else if (!json_object_is_type(j, json_type_object)) {
+    snprintf(buf, sizeof buf, "%s must be a JSON object, not %s", what,
+             json_type_to_name(json_object_get_type(j)));
+    *rc = LB_EINVAL;
+  } else {
+    *rc = 0;
+    return j;
+  }
+  json_object_put(j);
+  *msg = lb_strdup(buf);
+  return NULL;
+}
+
 json_object *lb__sim_member(json_object *o, const char *key) {
   json_object *v = NULL;
   if (!json_object_is_type(o, json_type_object))
@@ -126,8 +178,8 @@ static json_object *fields_child(json_object *v);
 
 /* The key an element of a list is known by in fieldsV1 (k:{...}), or
  * NULL when the list is atomic. */
-static const char *const list_keys[] = {"name", "type", "uid", "ip",
-                                        "containerPort", "key"};
+static const char *const list_keys[] = {"name", "type",          "uid",
+                                        "ip",   "containerPort", "key"};
 
 static json_object *fields_list(json_object *arr) {
   json_object *r = json_object_new_object();
@@ -194,9 +246,8 @@ json_object *lb__sim_fields(json_object *v, int top) {
 }
 
 json_object *lb__sim_fields_main(json_object *obj) {
-  static const char *const meta_keys[] = {"labels", "annotations",
-                                          "ownerReferences", "finalizers",
-                                          "generateName"};
+  static const char *const meta_keys[] = {
+      "labels", "annotations", "ownerReferences", "finalizers", "generateName"};
   json_object *r = json_object_new_object();
   if (!r || !json_object_is_type(obj, json_type_object))
     return r;
@@ -276,8 +327,8 @@ char *lb__sim_dump(json_object *v, size_t *len) {
 }
 
 char *lb__sim_status_doc(int code, const char *reason, const char *message,
-                         const char *group, const char *kind,
-                         const char *name, size_t *len) {
+                         const char *group, const char *kind, const char *name,
+                         size_t *len) {
   json_object *o = json_object_new_object();
   char *out = NULL;
   if (!o)
@@ -331,11 +382,19 @@ json_object *lb__sim_ensure_obj(json_object *o, const char *k) {
 /* Puts the top level in the apiserver's order (apiVersion, kind, metadata,
  * the rest, status) and metadata's well-known keys first. */
 json_object *lb__sim_normalize(json_object *j) {
-  static const char *const meta_order[] = {
-      "name", "generateName", "namespace", "uid", "resourceVersion",
-      "generation", "creationTimestamp", "deletionTimestamp",
-      "deletionGracePeriodSeconds", "labels", "annotations",
-      "ownerReferences", "finalizers"};
+  static const char *const meta_order[] = {"name",
+                                           "generateName",
+                                           "namespace",
+                                           "uid",
+                                           "resourceVersion",
+                                           "generation",
+                                           "creationTimestamp",
+                                           "deletionTimestamp",
+                                           "deletionGracePeriodSeconds",
+                                           "labels",
+                                           "annotations",
+                                           "ownerReferences",
+                                           "finalizers"};
   json_object *r = json_object_new_object();
   json_object *m = json_object_new_object();
   json_object *meta = lb__sim_member(j, "metadata");
@@ -390,9 +449,14 @@ int lb__sim_spec_changed(json_object *a, json_object *b) {
 }
 
 int lb__sim_set_server_meta(json_object *dst, json_object *src) {
-  static const char *const keep[] = {
-      "name", "namespace", "uid", "resourceVersion", "generation",
-      "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"};
+  static const char *const keep[] = {"name",
+                                     "namespace",
+                                     "uid",
+                                     "resourceVersion",
+                                     "generation",
+                                     "creationTimestamp",
+                                     "deletionTimestamp",
+                                     "deletionGracePeriodSeconds"};
   json_object *dm = lb__sim_member(dst, "metadata");
   json_object *sm = lb__sim_member(src, "metadata");
   if (!json_object_is_type(dm, json_type_object)) {

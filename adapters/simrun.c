@@ -65,12 +65,25 @@ static const struct step rollout[] = {
      10, -1},
     {NULL, 0, NULL, 0, 0}};
 
-const char *const lb_sim_scenarios[] = {"demo", "scale", "rollout", NULL};
+/* Small enough to fault-inject at every journal step in the quick tier. */
+static const struct step mini[] = {
+    {"create CloneSet default/web: 3 replicas", OP_APPLY,
+     CS_MANIFEST(3, "nginx:1.25", "0", "1"), 3, -1},
+    {"roll out nginx:1.26", OP_PATCH,
+     "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"nginx\","
+     "\"image\":\"nginx:1.26\"}]}}}}",
+     3, -1},
+    {"scale down to 2", OP_PATCH, "{\"spec\":{\"replicas\":2}}", 2, -1},
+    {NULL, 0, NULL, 0, 0}};
+
+const char *const lb_sim_scenarios[] = {"demo", "scale", "rollout", "mini",
+                                        NULL};
 
 static const struct step *find(const char *name) {
   return !strcmp(name, "demo")      ? demo
          : !strcmp(name, "scale")   ? scale
          : !strcmp(name, "rollout") ? rollout
+         : !strcmp(name, "mini")    ? mini
                                     : NULL;
 }
 
@@ -188,7 +201,7 @@ int lb_simrun_resync(struct lb_simrun *d) {
   for (int k = 0; k < LB_KIND__COUNT; k++)
     lb_buf_release(&c.names[k]);
   if (!rc)
-    rc = lb_runner_abandon_inflight(d->run, now);
+    rc = lb_runner_redo_inflight(d->run);
   if (!rc)
     rc = lb_runner_flush(d->run);
   return rc;
@@ -248,7 +261,7 @@ int lb_simrun_scenario(struct lb_simrun *d, const char *name, int from,
   const struct step *steps = find(name);
   int rc;
   if (!steps) {
-    snprintf(msg, msglen, "unknown scenario '%s' (try demo, scale, rollout)",
+    snprintf(msg, msglen, "unknown scenario '%s' (try demo, scale, rollout, mini)",
              name);
     return LB_EINVAL;
   }

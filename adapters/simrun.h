@@ -32,7 +32,7 @@ struct lb_simrun {
 void lb_simrun_init(struct lb_simrun *d, struct lb_sim *sim,
                     struct lb_runner *run);
 /* Start-up after lb_runner_recover: relist (only differences become
- * events, then one LIST_END per modelled kind), abandon in-flight actions
+ * events, then one LIST_END per modelled kind), re-send in-flight actions
  * whose outcome never reached the journal, flush. */
 int lb_simrun_resync(struct lb_simrun *d);
 /* Runs scenario `name` from step `from` (0 = start). On error *msg (static

@@ -708,7 +708,7 @@ int lb_cloneset_reconcile(struct lb_rctx *c, struct lb_obj *o) {
   if ((rc = ensure_revision(&r)))
     goto out;
   if (cs->inflight_pods) {
-    lb_rctx_reasonf(c, "waiting for %d pod action(s) in flight", cs->inflight_pods);
+    lb_rctx_reasonf(c, "waiting for pod actions in flight");
   } else {
     acted = scale(&r);
     if (acted < 0) {

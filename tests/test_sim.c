@@ -46,8 +46,7 @@ struct outs {
   size_t n;
 };
 
-static void on_out(void *ctx, const struct lb_action *a,
-                   struct lb_outcome *o) {
+static void on_out(void *ctx, const struct lb_action *a, struct lb_outcome *o) {
   struct outs *s = ctx;
   ASSERT_EQ_INT(a->id, o->action_id);
   if (s->n == 256) {
@@ -158,8 +157,8 @@ static void apply_pod(struct lb_sim *s, const char *name, const char *meta,
   snprintf(buf, sizeof buf, POD, name, meta ? meta : "", spec ? spec : "");
   int rc = lb_sim_apply(s, buf, &err);
   if (rc)
-    lb_test_fail(__FILE__, __LINE__, "apply %s: %s (%s)", name,
-                 lb_err_name(rc), err ? err : "");
+    lb_test_fail(__FILE__, __LINE__, "apply %s: %s (%s)", name, lb_err_name(rc),
+                 err ? err : "");
   free(err);
 }
 
@@ -184,8 +183,14 @@ static int64_t run_until(struct lb_sim *s, const char *name,
   }
 }
 
-static int is_scheduled(const char *p) { return path_is(p, "spec.nodeName", "sim-node-0") || path_is(p, "spec.nodeName", "sim-node-1") || path_is(p, "spec.nodeName", "sim-node-2"); }
-static int is_running(const char *p) { return path_is(p, "status.phase", "Running"); }
+static int is_scheduled(const char *p) {
+  return path_is(p, "spec.nodeName", "sim-node-0") ||
+         path_is(p, "spec.nodeName", "sim-node-1") ||
+         path_is(p, "spec.nodeName", "sim-node-2");
+}
+static int is_running(const char *p) {
+  return path_is(p, "status.phase", "Running");
+}
 static int is_ready(const char *p) { return !strcmp(cond(p, "Ready"), "True"); }
 static int restarted(const char *p) {
   return path_is(p, "status.containerStatuses.0.restartCount", "1") &&
@@ -193,8 +198,8 @@ static int restarted(const char *p) {
 }
 
 static struct lb_action act(int64_t id, int verb, const char *kind,
-                            const char *name, const char *sub,
-                            const char *uid, const char *body) {
+                            const char *name, const char *sub, const char *uid,
+                            const char *body) {
   struct lb_action a = {0};
   a.id = id;
   a.verb = verb;
@@ -416,9 +421,8 @@ TEST(sim_actions_execute_after_latency_in_fifo_order) {
   ASSERT_EQ_INT(lb_sim_next_due(s), INT64_MAX);
   struct lb_action c = act(1, LB_VERB_CREATE, "Pod", "x", NULL, NULL, body);
   ASSERT_OK(a->submit(a, &c));
-  struct lb_action pt =
-      act(2, LB_VERB_PATCH, "Pod", "x", NULL, NULL,
-          "{\"metadata\":{\"labels\":{\"step\":\"two\"}}}");
+  struct lb_action pt = act(2, LB_VERB_PATCH, "Pod", "x", NULL, NULL,
+                            "{\"metadata\":{\"labels\":{\"step\":\"two\"}}}");
   ASSERT_OK(a->submit(a, &pt));
   ASSERT_EQ_INT(lb_sim_next_due(s), t0 + 7);
   lb_sim_advance(s, t0 + 6);
@@ -482,10 +486,10 @@ TEST(sim_delete_uid_precondition_and_not_found) {
   free(p);
   struct lb_action d1 = act(1, LB_VERB_DELETE, "Pod", "victim", NULL,
                             "00000000-0000-4000-8000-000000000000", NULL);
-  struct lb_action d2 = act(2, LB_VERB_DELETE, "Pod", "victim", NULL, uid,
-                            NULL);
-  struct lb_action d3 = act(3, LB_VERB_DELETE, "Pod", "victim", NULL, uid,
-                            NULL);
+  struct lb_action d2 =
+      act(2, LB_VERB_DELETE, "Pod", "victim", NULL, uid, NULL);
+  struct lb_action d3 =
+      act(3, LB_VERB_DELETE, "Pod", "victim", NULL, uid, NULL);
   ASSERT_OK(a->submit(a, &d1));
   ASSERT_OK(a->submit(a, &d2));
   ASSERT_OK(a->submit(a, &d3));
@@ -538,8 +542,7 @@ TEST(sim_graceful_delete_of_scheduled_pod) {
   ASSERT_EQ_INT(e->v[1].type, LB_EV_DELETED);
   ASSERT(e->v[1].at >= td + 70 && e->v[1].at <= td + 80);
   ASSERT_CONTAINS(e->v[1].body, "deletionTimestamp");
-  ASSERT_EQ_INT(lb_sim_delete(s, "", "Pod", "default", "bye", &err),
-                LB_ENOENT);
+  ASSERT_EQ_INT(lb_sim_delete(s, "", "Pod", "default", "bye", &err), LB_ENOENT);
   ASSERT_CONTAINS(err, "not found");
   free(err);
   evs_release(e);
@@ -600,17 +603,17 @@ TEST(sim_merge_patch_semantics) {
   free(rv0);
   free(c);
   free(c2);
-  ASSERT_EQ_INT(lb_sim_patch(s, "", "ConfigMap", "default", "cm", "",
-                             "{not json", &err),
-                LB_EPARSE);
+  ASSERT_EQ_INT(
+      lb_sim_patch(s, "", "ConfigMap", "default", "cm", "", "{not json", &err),
+      LB_EPARSE);
   free(err);
-  ASSERT_EQ_INT(lb_sim_patch(s, "", "ConfigMap", "default", "cm", "", "[1]",
-                             &err),
-                LB_EINVAL);
+  ASSERT_EQ_INT(
+      lb_sim_patch(s, "", "ConfigMap", "default", "cm", "", "[1]", &err),
+      LB_EINVAL);
   free(err);
-  ASSERT_EQ_INT(lb_sim_patch(s, "", "ConfigMap", "default", "nope", "",
-                             "{}", &err),
-                LB_ENOENT);
+  ASSERT_EQ_INT(
+      lb_sim_patch(s, "", "ConfigMap", "default", "nope", "", "{}", &err),
+      LB_ENOENT);
   free(err);
   lb_sim_free(s);
 }
@@ -752,8 +755,8 @@ TEST(sim_watch_resume_and_gone) {
   evs_release(e);
   for (int i = 0; i < 10; i++) {
     snprintf(buf, sizeof buf, "{\"data\":{\"n\":\"%d\"}}", i);
-    ASSERT_OK(lb_sim_patch(s, "", "ConfigMap", "default", "cm-0", "", buf,
-                           &err));
+    ASSERT_OK(
+        lb_sim_patch(s, "", "ConfigMap", "default", "cm-0", "", buf, &err));
   }
   char old[32] = "3";
   ASSERT_EQ_INT(lb_sim_watch(s, old, sizeof old, collect, e), LB_EGONE);
@@ -802,14 +805,14 @@ TEST(sim_list_sorted) {
   char rv[32];
   ASSERT_OK(lb_sim_list(s, rv, sizeof rv, collect, e));
   ASSERT_EQ_INT(e->n, 3 + 8);
-  const char *want[] = {"ConfigMap/a/alpha", "ConfigMap/a/beta",
-                        "ConfigMap/b/mid",   "ConfigMap/b/zeta",
-                        "Node//sim-node-0",  "Node//sim-node-1",
-                        "Node//sim-node-2",  "Pod/a/alpha",
-                        "Pod/a/beta",        "Pod/b/mid",
-                        "Pod/b/zeta"};
+  const char *want[] = {
+      "ConfigMap/a/alpha", "ConfigMap/a/beta", "ConfigMap/b/mid",
+      "ConfigMap/b/zeta",  "Node//sim-node-0", "Node//sim-node-1",
+      "Node//sim-node-2",  "Pod/a/alpha",      "Pod/a/beta",
+      "Pod/b/mid",         "Pod/b/zeta"};
   for (size_t i = 0; i < e->n; i++) {
-    char *k = jget(e->v[i].body, "kind"), *n = jget(e->v[i].body, "metadata.name");
+    char *k = jget(e->v[i].body, "kind"),
+         *n = jget(e->v[i].body, "metadata.name");
     char *ns = jget(e->v[i].body, "metadata.namespace");
     char got[128];
     snprintf(got, sizeof got, "%s/%s/%s", k, ns ? ns : "", n);
@@ -849,8 +852,8 @@ TEST(sim_gc_owned_pods_on_delete) {
   apply_pod(s, "other", NULL, NULL);
   lb_sim_advance(s, lb_sim_now(s) + 5000);
   ASSERT_EQ_INT(lb_sim_count_pods(s, "default", NULL, NULL, NULL, NULL), 3);
-  ASSERT_OK(lb_sim_delete(s, "apps.kruise.io", "CloneSet", "default", "web",
-                          &err));
+  ASSERT_OK(
+      lb_sim_delete(s, "apps.kruise.io", "CloneSet", "default", "web", &err));
   /* owned pods are terminating at once (scheduled: graceful) */
   ASSERT_EQ_INT(lb_sim_count_pods(s, "default", NULL, NULL, NULL, NULL), 1);
   lb_sim_advance(s, lb_sim_now(s) + 5000);
@@ -902,14 +905,14 @@ static char *scenario(uint64_t seed) {
     snprintf(name, sizeof name, "d-%d", i);
     snprintf(body, sizeof body, POD, name, "",
              i == 2 ? ",\"readinessGates\":[{\"conditionType\":\"G\"}]" : "");
-    struct lb_action c = act(i + 1, LB_VERB_CREATE, "Pod", name, NULL, NULL,
-                             body);
+    struct lb_action c =
+        act(i + 1, LB_VERB_CREATE, "Pod", name, NULL, NULL, body);
     ASSERT_OK(a->submit(a, &c));
   }
   lb_sim_advance(s, lb_sim_now(s) + 3000);
-  struct lb_action pt = act(
-      10, LB_VERB_PATCH, "Pod", "d-1", NULL, NULL,
-      "{\"spec\":{\"containers\":[{\"name\":\"nginx\",\"image\":\"nginx:2\"}]}}");
+  struct lb_action pt = act(10, LB_VERB_PATCH, "Pod", "d-1", NULL, NULL,
+                            "{\"spec\":{\"containers\":[{\"name\":\"nginx\","
+                            "\"image\":\"nginx:2\"}]}}");
   ASSERT_OK(a->submit(a, &pt));
   struct lb_action dl = act(11, LB_VERB_DELETE, "Pod", "d-3", NULL, NULL, NULL);
   ASSERT_OK(a->submit(a, &dl));
@@ -1033,7 +1036,10 @@ TEST(sim_malformed_manifests_give_errors) {
       {"not json at all", LB_EPARSE},
       {"[1,2]", LB_EINVAL},
       {"42", LB_EINVAL},
-      {"null", LB_EPARSE},
+      {"null", LB_EINVAL},
+      {"{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":"
+       "\"t\"}} trailing",
+       LB_EPARSE},
       {"{}", LB_EINVAL},
       {"{\"kind\":\"Pod\"}", LB_EINVAL},
       {"{\"apiVersion\":\"v1\",\"kind\":\"Pod\"}", LB_EINVAL},
@@ -1072,9 +1078,9 @@ TEST(sim_malformed_manifests_give_errors) {
                          "{\"status\":{\"conditions\":[3,{\"type\":7}]}}",
                          &err));
   lb_sim_advance(s, lb_sim_now(s) + 10000);
-  ASSERT_EQ_INT(lb_sim_patch(s, "", "Pod", "default", "odd", "scale", "{}",
-                             &err),
-                LB_ENOENT);
+  ASSERT_EQ_INT(
+      lb_sim_patch(s, "", "Pod", "default", "odd", "scale", "{}", &err),
+      LB_ENOENT);
   free(err);
   /* malformed actions answer 400 */
   struct outs out = {0};
