@@ -47,7 +47,7 @@ deps:
 
 run: deps
 	$(MAKE) all
-	$(B)/logbook sim --journal logbook.db
+	$(B)/logbook sim --journal logbook.db --fresh
 
 $(B)/logbook: $(MAIN_OBJ) $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
