@@ -5,9 +5,9 @@
 #   make bench      benchmarks -> docs/PERFORMANCE.md
 #   make check-layers / make format-check / make valgrind
 CC      ?= cc
-PKGS    := sqlite3 libuv json-c libcurl libxxhash
+PKGS    := sqlite3 libuv json-c libcurl libxxhash yaml-0.1
 DEB_PKGS := build-essential pkg-config libsqlite3-dev libuv1-dev libjson-c-dev \
-            libcurl4-openssl-dev libxxhash-dev sqlite3
+            libcurl4-openssl-dev libxxhash-dev sqlite3 libyaml-dev libssl-dev
 WARN    := -std=c11 -Wall -Wextra -Werror -Wvla -Wstrict-prototypes \
            -Wwrite-strings -Wformat-security -Wshadow -Wpointer-arith
 OPT     ?= -O2 -g
@@ -57,6 +57,11 @@ $(B)/logbook-tests: $(TEST_OBJ) $(LIB_OBJ)
 
 $(B)/bench: $(BENCH_OBJ) $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Fault-injecting HTTPS proxy for end-to-end tests (tests/tools/faultproxy.c).
+$(B)/faultproxy: tests/tools/faultproxy.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -pthread -o $@ $< -lssl -lcrypto
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -38,6 +38,10 @@ struct lb_actuator {
    * LB_ENOMEM; execution errors are reported as outcomes, never here. */
   int (*submit)(struct lb_actuator *self, const struct lb_action *a);
   lb_outcome_cb on_outcome; /* set by the runner */
+  /* An attempt that failed in a retryable way (429, 5xx, transport) and
+   * will be retried by the backend: journaled as a RETRY event, which the
+   * engine does not fold (the action stays in flight). May be NULL. */
+  lb_outcome_cb on_retry;
   void *ctx;                /* passed to on_outcome */
 };
 

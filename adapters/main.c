@@ -10,6 +10,8 @@
 #include "../engine/err.h"
 #include "../replay/replay.h"
 #include "../store/journal.h"
+#include "manager.h"
+#include "nodesim.h"
 #include "runner.h"
 #include "sim.h"
 #include "simrun.h"
@@ -22,6 +24,13 @@ static const char usage[] =
     "  sim [--journal F] [--seed N] [--scenario NAME] [--fresh] [-v] [-q]\n"
     "        run a scenario (demo, scale, rollout, mini) on the embedded simulated\n"
     "        cluster through the whole pipeline; leaves a journal (logbook.db)\n"
+    "  manager [--kubeconfig F] [--journal F] [--metrics-bind ADDR:PORT]\n"
+    "          [--leader-elect=true|false] [--lease-namespace NS]\n"
+    "          [--lease-name N] [--qps Q] [--burst B] [--durability P]\n"
+    "        run the controllers against a kube-apiserver\n"
+    "  nodesim [--kubeconfig F] [--nodes N] [--seed N]\n"
+    "        fake kubelets for a real apiserver: bind pods, report them\n"
+    "        Running/Ready, restart containers on image change (tests)\n"
     "  replay F [--to SEQ] [--from-snapshot]\n"
     "        re-run the reducers over journal F and verify every decision\n"
     "  explain F KIND/NS/NAME\n"
@@ -168,6 +177,86 @@ out:
   lb_sim_free(sim);
   lb_journal_close(j);
   return rc ? 1 : 0;
+}
+
+/* --- manager / nodesim ------------------------------------------------- */
+static int flag_value(const char *arg, const char *name, int argc, char **argv,
+                      int *i, const char **out) {
+  size_t n = strlen(name);
+  if (strncmp(arg, name, n))
+    return 0;
+  if (arg[n] == '=') {
+    *out = arg + n + 1;
+    return 1;
+  }
+  if (arg[n] == '\0' && *i + 1 < argc) {
+    *out = argv[++*i];
+    return 1;
+  }
+  return 0;
+}
+
+static int cmd_manager(int argc, char **argv) {
+  struct lb_manager_opts o;
+  const char *v;
+  lb_manager_opts_init(&o);
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i];
+    if (flag_value(a, "--kubeconfig", argc, argv, &i, &v))
+      o.kubeconfig = v;
+    else if (flag_value(a, "--journal", argc, argv, &i, &v))
+      o.journal = v;
+    else if (flag_value(a, "--metrics-bind", argc, argv, &i, &v))
+      o.metrics_bind = v;
+    else if (!strcmp(a, "--leader-elect"))
+      o.leader_elect = 1;
+    else if (!strncmp(a, "--leader-elect=", 15))
+      o.leader_elect = !strcmp(a + 15, "true");
+    else if (flag_value(a, "--lease-namespace", argc, argv, &i, &v))
+      o.lease_namespace = v;
+    else if (flag_value(a, "--lease-name", argc, argv, &i, &v))
+      o.lease_name = v;
+    else if (flag_value(a, "--identity", argc, argv, &i, &v))
+      o.identity = v;
+    else if (flag_value(a, "--qps", argc, argv, &i, &v)) {
+      o.qps = atof(v);
+      if (o.qps <= 0)
+        return die_usage("--qps must be a positive number");
+    } else if (flag_value(a, "--burst", argc, argv, &i, &v)) {
+      o.burst = atoi(v);
+      if (o.burst < 1)
+        return die_usage("--burst must be at least 1");
+    } else if (flag_value(a, "--durability", argc, argv, &i, &v)) {
+      if ((o.durability = lb_durability_parse(v)) < 0)
+        return die_usage("--durability is always, batched or off");
+    } else {
+      fprintf(stderr, "logbook manager: unknown option %s\n", a);
+      return 2;
+    }
+  }
+  return lb_manager_run(&o);
+}
+
+static int cmd_nodesim(int argc, char **argv) {
+  struct lb_nodesim_opts o;
+  const char *v;
+  lb_nodesim_opts_init(&o);
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i];
+    if (flag_value(a, "--kubeconfig", argc, argv, &i, &v))
+      o.kubeconfig = v;
+    else if (flag_value(a, "--nodes", argc, argv, &i, &v))
+      o.nodes = atoi(v);
+    else if (flag_value(a, "--seed", argc, argv, &i, &v))
+      o.seed = (uint64_t)atoll(v);
+    else {
+      fprintf(stderr, "logbook nodesim: unknown option %s\n", a);
+      return 2;
+    }
+  }
+  if (o.nodes < 1 || o.nodes > 1000)
+    return die_usage("--nodes must be between 1 and 1000");
+  return lb_nodesim_run(&o);
 }
 
 /* --- replay -------------------------------------------------------------- */
@@ -331,6 +420,10 @@ int main(int argc, char **argv) {
   const char *cmd = argv[1];
   if (!strcmp(cmd, "sim"))
     return cmd_sim(argc - 2, argv + 2);
+  if (!strcmp(cmd, "manager"))
+    return cmd_manager(argc - 2, argv + 2);
+  if (!strcmp(cmd, "nodesim"))
+    return cmd_nodesim(argc - 2, argv + 2);
   if (!strcmp(cmd, "replay"))
     return cmd_replay(argc - 2, argv + 2);
   if (!strcmp(cmd, "explain"))

@@ -26,14 +26,13 @@ static int fail(struct lb_runner *r, int err) {
   return err;
 }
 
-static void on_outcome(void *ctx, const struct lb_action *a,
-                       struct lb_outcome *out) {
-  struct lb_runner *r = ctx;
+static void outcome_event(struct lb_runner *r, const struct lb_action *a,
+                          struct lb_outcome *out, int type) {
   struct lb_event ev;
   int rc;
   lb_event_init(&ev);
   ev.source = LB_SRC_OUTCOME;
-  ev.type = LB_EV_OUTCOME;
+  ev.type = type;
   ev.at_ms = out->at_ms;
   ev.action_id = a->id;
   ev.http_status = out->http_status;
@@ -62,6 +61,16 @@ static void on_outcome(void *ctx, const struct lb_action *a,
   lb_runner_push(r, &ev);
 }
 
+static void on_outcome(void *ctx, const struct lb_action *a,
+                       struct lb_outcome *out) {
+  outcome_event(ctx, a, out, LB_EV_OUTCOME);
+}
+
+static void on_retry(void *ctx, const struct lb_action *a,
+                     struct lb_outcome *out) {
+  outcome_event(ctx, a, out, LB_EV_RETRY);
+}
+
 void lb_runner_init(struct lb_runner *r, struct lb_journal *j,
                     struct lb_engine *e, struct lb_actuator *act) {
   memset(r, 0, sizeof *r);
@@ -71,6 +80,7 @@ void lb_runner_init(struct lb_runner *r, struct lb_journal *j,
   r->snapshot_every = 50000;
   if (act) {
     act->on_outcome = on_outcome;
+    act->on_retry = on_retry;
     act->ctx = r;
   }
 }
@@ -305,4 +315,66 @@ int lb_runner_recover(struct lb_runner *r) {
       last_chain != lb_engine_chain(r->e))
     return fail(r, LB_EDIVERGED);
   return 0;
+}
+
+/* --- relist ------------------------------------------------------------ */
+int lb_relist_begin(struct lb_relist *rl, const char *group, const char *kind) {
+  memset(rl, 0, sizeof *rl);
+  rl->group = lb_strdup(group ? group : "");
+  rl->kind = lb_strdup(kind ? kind : "");
+  return rl->group && rl->kind ? 0 : LB_ENOMEM;
+}
+
+void lb_relist_release(struct lb_relist *rl) {
+  free(rl->group);
+  free(rl->kind);
+  lb_buf_release(&rl->names);
+  memset(rl, 0, sizeof *rl);
+}
+
+int lb_relist_item(struct lb_runner *r, struct lb_relist *rl,
+                   struct lb_event *ev) {
+  struct lb_buf item = LB_BUF_INIT;
+  const char *have;
+  lb_buf_addf(&item, "%s/%s", ev->ns, ev->name);
+  lb_buf_adds(&rl->names, rl->names.len ? "," : "");
+  lb_buf_add_json_str(&rl->names, item.p);
+  lb_buf_release(&item);
+  if (rl->names.err) {
+    lb_event_release(ev);
+    return fail(r, LB_ENOMEM);
+  }
+  rl->listed++;
+  have = lb_engine_rv(r->e, ev->kind, ev->ns, ev->name);
+  if (have && !strcmp(have, ev->rv)) { /* unchanged: nothing to journal */
+    lb_event_release(ev);
+    return 0;
+  }
+  rl->journaled++;
+  return lb_runner_push(r, ev);
+}
+
+int lb_relist_end(struct lb_runner *r, struct lb_relist *rl, int64_t now) {
+  struct lb_buf body = LB_BUF_INIT;
+  struct lb_event ev;
+  size_t len;
+  int rc;
+  lb_buf_addf(&body, "{\"items\":[%s]}", rl->names.p ? rl->names.p : "");
+  lb_event_init(&ev);
+  ev.source = LB_SRC_LIST;
+  ev.type = LB_EV_LIST_END;
+  ev.at_ms = now;
+  if (body.err || lb_event_set(&ev.api_group, rl->group) ||
+      lb_event_set(&ev.kind, rl->kind)) {
+    lb_buf_release(&body);
+    lb_event_release(&ev);
+    return fail(r, LB_ENOMEM);
+  }
+  char *b = lb_buf_detach(&body, &len);
+  rc = lb_event_prepare(&ev, b, len);
+  if (rc) {
+    lb_event_release(&ev);
+    return fail(r, rc);
+  }
+  return lb_runner_push(r, &ev);
 }

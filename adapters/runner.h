@@ -81,4 +81,20 @@ int lb_runner_redo_inflight(struct lb_runner *r);
 /* Commits, then writes a snapshot of the engine at the last event. */
 int lb_runner_snapshot(struct lb_runner *r);
 
+/* Relist: turns one kind's list snapshot into events. An item whose
+ * resourceVersion the engine already holds is not journaled (only the
+ * differences become events); the end marker LIST_END carries every listed
+ * "ns/name", so the engine deletes what vanished while nobody watched. */
+struct lb_relist {
+  char *group, *kind;
+  struct lb_buf names; /* JSON strings, comma-separated */
+  int64_t listed, journaled;
+};
+int lb_relist_begin(struct lb_relist *rl, const char *group, const char *kind);
+/* ev: prepared list item (source LB_SRC_LIST); ownership moves here. */
+int lb_relist_item(struct lb_runner *r, struct lb_relist *rl,
+                   struct lb_event *ev);
+int lb_relist_end(struct lb_runner *r, struct lb_relist *rl, int64_t now);
+void lb_relist_release(struct lb_relist *rl);
+
 #endif

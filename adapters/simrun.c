@@ -111,7 +111,7 @@ struct cb_ctx {
   struct lb_simrun *d;
   int source;
   int rc;
-  struct lb_buf names[LB_KIND__COUNT]; /* LIST: "ns/name" JSON strings */
+  struct lb_relist rl[LB_KIND__COUNT]; /* LIST: one snapshot per kind */
 };
 
 static void watch_cb(void *ctx, int type, char *body, size_t len,
@@ -136,22 +136,12 @@ static void watch_cb(void *ctx, int type, char *body, size_t len,
   }
   if (c->source == LB_SRC_LIST) {
     int kind = lb_kind_of(ev.api_group, ev.kind);
-    const char *have;
-    if (!kind) {
+    if (!kind) { /* the simulator holds nothing else a reducer reads */
       lb_event_release(&ev);
       return;
     }
-    struct lb_buf *b = &c->names[kind];
-    lb_buf_adds(b, b->len ? "," : "");
-    struct lb_buf item = LB_BUF_INIT;
-    lb_buf_addf(&item, "%s/%s", ev.ns, ev.name);
-    lb_buf_add_json_str(b, item.p);
-    lb_buf_release(&item);
-    have = lb_engine_rv(c->d->run->e, ev.kind, ev.ns, ev.name);
-    if (have && !strcmp(have, ev.rv)) { /* unchanged: nothing to journal */
-      lb_event_release(&ev);
-      return;
-    }
+    c->rc = lb_relist_item(c->d->run, &c->rl[kind], &ev);
+    return;
   }
   c->rc = lb_runner_push(c->d->run, &ev);
 }
@@ -171,35 +161,20 @@ static int drain(struct lb_simrun *d) {
 int lb_simrun_resync(struct lb_simrun *d) {
   struct cb_ctx c;
   int64_t now = lb_sim_now(d->sim);
-  int rc;
+  int rc = 0;
   memset(&c, 0, sizeof c);
   c.d = d;
   c.source = LB_SRC_LIST;
-  rc = lb_sim_list(d->sim, d->rv, sizeof d->rv, watch_cb, &c);
+  for (int k = 1; k < LB_KIND__COUNT && !rc; k++)
+    rc = lb_relist_begin(&c.rl[k], lb_kind_group(k), lb_kind_name(k));
+  if (!rc)
+    rc = lb_sim_list(d->sim, d->rv, sizeof d->rv, watch_cb, &c);
   if (!rc)
     rc = c.rc;
-  for (int k = 1; k < LB_KIND__COUNT && !rc; k++) {
-    struct lb_buf body = LB_BUF_INIT;
-    struct lb_event ev;
-    lb_buf_addf(&body, "{\"items\":[%s]}", c.names[k].p ? c.names[k].p : "");
-    lb_event_init(&ev);
-    ev.source = LB_SRC_LIST;
-    ev.type = LB_EV_LIST_END;
-    ev.at_ms = now;
-    if (body.err || lb_event_set(&ev.api_group, lb_kind_group(k)) ||
-        lb_event_set(&ev.kind, lb_kind_name(k))) {
-      lb_buf_release(&body);
-      lb_event_release(&ev);
-      rc = LB_ENOMEM;
-      break;
-    }
-    size_t len;
-    char *b = lb_buf_detach(&body, &len);
-    rc = lb_event_prepare(&ev, b, len);
-    rc = rc ? (lb_event_release(&ev), rc) : lb_runner_push(d->run, &ev);
-  }
-  for (int k = 0; k < LB_KIND__COUNT; k++)
-    lb_buf_release(&c.names[k]);
+  for (int k = 1; k < LB_KIND__COUNT && !rc; k++)
+    rc = lb_relist_end(d->run, &c.rl[k], now);
+  for (int k = 1; k < LB_KIND__COUNT; k++)
+    lb_relist_release(&c.rl[k]);
   if (!rc)
     rc = lb_runner_redo_inflight(d->run);
   if (!rc)

@@ -83,6 +83,11 @@ static int resolve_revisions(struct rec *r) {
   return 0;
 }
 
+static int cmp_name(const void *a, const void *b) {
+  return strcmp(((const struct lb_cs_podinfo *)a)->pod->o.name,
+                ((const struct lb_cs_podinfo *)b)->pod->o.name);
+}
+
 static int collect(struct rec *r, struct lb_map *nodes) {
   struct lb_cloneset *cs = r->cs;
   int64_t min_ready_ms = (int64_t)cs->min_ready_seconds * 1000;
@@ -117,6 +122,10 @@ static int collect(struct rec *r, struct lb_map *nodes) {
         return LB_ENOMEM;
     }
   }
+  /* The owner's pod array is a set whose order depends on arrival (and is
+   * different after a snapshot restore); every loop below sees pods by
+   * name so decisions never depend on it. */
+  qsort(r->pi, r->n, sizeof *r->pi, cmp_name);
   for (size_t i = 0; i < r->n; i++) {
     struct lb_pod *p = r->pi[i].pod;
     r->pi[i].node_rank = p->node ? (int)(intptr_t)lb_map_get(nodes, p->node) - 1
@@ -377,6 +386,15 @@ static int scale(struct rec *r) {
   int rc = 0, budget = k->delete_ready_limit;
   if (!v)
     return LB_ENOMEM;
+  if (k->scale_up == 0 && k->scale_up_limited) {
+    lb_rctx_reasonf(r->c,
+                    "scale up blocked: replicas %d, active %d, but "
+                    "scaleStrategy.maxUnavailable %d <= unavailable %d",
+                    cs->replicas, (int)r->n, k->scale_max_unavailable,
+                    k->total_unavailable);
+    free(v);
+    return 1; /* scaling is pending: no update in this round */
+  }
   if (k->scale_up > 0) {
     int active = (int)r->n;
     int batch = r->c->opts->slow_start ? (active > 0 ? active : 1)

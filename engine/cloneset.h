@@ -79,8 +79,9 @@ struct lb_cs_podinfo {
 int lb_cs_cmp_victim(const void *a, const void *b);
 int lb_cs_cmp_update(const void *a, const void *b);
 
-/* Upstream HashControllerRevision-style name suffix: FNV-32a of data and
- * the collision count, encoded in the safe alphabet. out >= 16 bytes. */
+/* Upstream HashControllerRevision-style name suffix: FNV-1 32-bit (Go's
+ * fnv.New32) of data and the collision count, encoded in the safe
+ * alphabet. out >= 16 bytes. */
 void lb_cs_revision_hash(const char *data, int collision_count, char *out,
                          size_t n);
 

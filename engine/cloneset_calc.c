@@ -140,11 +140,12 @@ void lb_cs_revision_hash(const char *data, int collision_count, char *out,
   static const char alphabet[] = "bcdfghjklmnpqrstvwxz2456789";
   uint32_t h = 2166136261u;
   char num[32], dec[16];
+  /* FNV-1 (multiply, then xor), as Go's hash/fnv.New32 used by upstream */
   for (const unsigned char *p = (const unsigned char *)data; *p; p++)
-    h = (h ^ *p) * 16777619u;
+    h = (h * 16777619u) ^ *p;
   snprintf(num, sizeof num, "%d", collision_count);
   for (const unsigned char *p = (const unsigned char *)num; *p; p++)
-    h = (h ^ *p) * 16777619u;
+    h = (h * 16777619u) ^ *p;
   snprintf(dec, sizeof dec, "%u", h);
   size_t i;
   for (i = 0; dec[i] && i + 1 < n; i++)

@@ -379,7 +379,7 @@ static int fold(struct lb_engine *e, struct lb_event *ev) {
     }
     return 0;
   case LB_SRC_OUTCOME:
-    return fold_outcome(e, ev);
+    return ev->type == LB_EV_OUTCOME ? fold_outcome(e, ev) : 0;
   case LB_SRC_TICK:
     return fire_timers(e, ev->at_ms);
   default:
@@ -722,6 +722,14 @@ int lb_engine_restore(struct lb_engine *e, const char *blob, size_t len) {
   if (e->objs.n || e->last_seq) {
     json_object_put(root);
     return LB_EINVAL; /* restore only into a fresh engine */
+  }
+  static const char *const arrays[] = {"objs", "inflight", "tomb"};
+  for (size_t i = 0; i < LB_ARRAY_SIZE(arrays); i++) {
+    if (!json_object_object_get_ex(root, arrays[i], &a) ||
+        !json_object_is_type(a, json_type_array)) {
+      json_object_put(root);
+      return LB_ECORRUPT;
+    }
   }
   e->last_seq = json_object_get_int64(json_object_object_get(root, "last_seq"));
   e->dseq = json_object_get_int64(json_object_object_get(root, "dseq"));

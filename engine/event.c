@@ -109,34 +109,40 @@ static size_t skip_ws(const char *s, size_t i, size_t n) {
   return i;
 }
 
+#define BAD ((size_t)-1) /* malformed or truncated input */
+
 static size_t skip_string(const char *s, size_t i, size_t n) {
-  /* s[i] == '"'; returns index after the closing quote, or n on error */
+  /* s[i] == '"'; returns index after the closing quote, or BAD */
   for (i++; i < n; i++) {
     if (s[i] == '\\')
       i++;
     else if (s[i] == '"')
       return i + 1;
   }
-  return n;
+  return BAD;
 }
 
 static size_t skip_value(const char *s, size_t i, size_t n) {
   int depth = 0;
   i = skip_ws(s, i, n);
   if (i >= n)
-    return n;
+    return BAD;
   if (s[i] == '"')
     return skip_string(s, i, n);
   if (s[i] != '{' && s[i] != '[') {
+    size_t start = i;
     while (i < n && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' &&
            s[i] != '\n' && s[i] != '\r' && s[i] != '\t')
       i++;
-    return i;
+    return i > start ? i : BAD;
   }
   for (; i < n; i++) {
     char c = s[i];
     if (c == '"') {
-      i = skip_string(s, i, n) - 1;
+      size_t e = skip_string(s, i, n);
+      if (e == BAD)
+        return BAD;
+      i = e - 1;
     } else if (c == '{' || c == '[') {
       depth++;
     } else if (c == '}' || c == ']') {
@@ -144,7 +150,7 @@ static size_t skip_value(const char *s, size_t i, size_t n) {
         return i + 1;
     }
   }
-  return n;
+  return BAD;
 }
 
 static int key_is(const char *s, size_t start, size_t end, const char *key) {
@@ -166,14 +172,18 @@ static int find_member(const char *s, size_t obj, size_t n, const char *key,
       return 0;
     kstart = i;
     kend = skip_string(s, i, n);
+    if (kend == BAD)
+      return 0;
     i = skip_ws(s, kend, n);
     if (i >= n || s[i] != ':')
       return 0;
     v = skip_ws(s, i + 1, n);
     vend = skip_value(s, v, n);
-    if (vend >= n)
+    if (vend == BAD || vend >= n)
       return 0;
     i = skip_ws(s, vend, n);
+    if (i >= n)
+      return 0;
     if (key_is(s, kstart, kend, key)) {
       *vstart = v;
       if (s[i] == ',') { /* delete "key": value, */
@@ -196,9 +206,27 @@ static int find_member(const char *s, size_t obj, size_t n, const char *key,
   }
 }
 
+size_t lb_json_skip_value(const char *s, size_t i, size_t n) {
+  size_t e = skip_value(s, i, n);
+  return e == BAD ? n : e;
+}
+
+int lb_json_member(const char *s, size_t n, size_t obj, const char *key,
+                   size_t *vstart, size_t *vend) {
+  size_t ms, me;
+  obj = skip_ws(s, obj, n);
+  if (obj >= n || s[obj] != '{' || !find_member(s, obj, n, key, vstart, &ms, &me))
+    return 0;
+  *vend = skip_value(s, *vstart, n);
+  return *vend != BAD && *vend <= n;
+}
+
 size_t lb_json_strip_managed_fields(char *json, size_t len) {
-  size_t i = skip_ws(json, 0, len), vstart, ms, me, mv, mms, mme;
+  size_t i = skip_ws(json, 0, len), vstart, ms, me, mv, mms, mme, end;
   if (i >= len || json[i] != '{')
+    return len;
+  end = skip_value(json, i, len); /* only a complete document is touched */
+  if (end == BAD || skip_ws(json, end, len) != len)
     return len;
   if (!find_member(json, i, len, "metadata", &vstart, &ms, &me) ||
       json[vstart] != '{')

@@ -46,7 +46,8 @@ enum lb_source {
   X(LISTED, "LISTED")                                                          \
   X(LIST_END, "LIST_END")                                                      \
   X(TICK, "TICK")                                                              \
-  X(OUTCOME, "OUTCOME")
+  X(OUTCOME, "OUTCOME")                                                        \
+  X(RETRY, "RETRY") /* an attempt that will be retried: journaled, not folded */
 
 enum lb_evtype {
   LB_EV_NONE = 0,
@@ -108,5 +109,14 @@ uint64_t lb_event_hash(const struct lb_event *ev);
  * their order and spelling). Returns the new length. Input that is not a
  * well-formed JSON object is returned unchanged. */
 size_t lb_json_strip_managed_fields(char *json, size_t len);
+
+/* Minimal span scanning over JSON text (no allocation, never reads past
+ * n). lb_json_skip_value returns the index just after the value starting
+ * at or after i (n on malformed input). lb_json_member finds `key` among
+ * the members of the object starting at `obj` and sets [*vstart, *vend) to
+ * its value; returns 1 when found. */
+size_t lb_json_skip_value(const char *s, size_t i, size_t n);
+int lb_json_member(const char *s, size_t n, size_t obj, const char *key,
+                   size_t *vstart, size_t *vend);
 
 #endif

@@ -768,6 +768,10 @@ static int64_t r_int(struct json_object *e, const char *key) {
 static void r_intstr(struct json_object *e, const char *key,
                      struct lb_intstr *v) {
   struct json_object *a = jget(e, key);
+  memset(v, 0, sizeof *v);
+  if (!json_object_is_type(a, json_type_array) ||
+      json_object_array_length(a) != 3)
+    return; /* damaged snapshots restore an unset value, never crash */
   v->set = json_object_get_int(json_object_array_get_idx(a, 0));
   v->is_pct = json_object_get_int(json_object_array_get_idx(a, 1));
   v->val = json_object_get_int(json_object_array_get_idx(a, 2));
@@ -807,6 +811,12 @@ int lb_obj_restore(struct json_object *e, struct lb_obj **out) {
     struct lb_cs_status *s = &c->status;
     struct json_object *reqs = jget(e, "sel_req"), *st = jget(e, "st");
     const char *lr;
+    if (!json_object_is_type(reqs, json_type_array) ||
+        !json_object_is_type(st, json_type_array) ||
+        json_object_array_length(st) != 8) {
+      rc = LB_ECORRUPT;
+      goto fail;
+    }
     c->replicas = (int)r_int(e, "replicas");
     if ((rc = pack_kv(jget(e, "sel_ml"), &c->selector.match_labels, &why,
                       "sel_ml")))
