@@ -37,6 +37,17 @@ MAIN_OBJ  := $(B)/adapters/main.o
 TEST_OBJ  := $(patsubst %.c,$(B)/%.o,$(TEST_SRC))
 BENCH_OBJ := $(patsubst %.c,$(B)/%.o,$(BENCH_SRC))
 
+.PHONY: e2e e2e-node
+# End-to-end against the real kube-apiserver of ../shared/real-cluster (builds
+# it once, ~8-11 min on a fresh machine; starts and stops it).
+e2e: deps
+	$(MAKE) $(B)/logbook $(B)/faultproxy
+	LOGBOOK=$(CURDIR)/$(B)/logbook tests/e2e/run.sh $(T)
+# The heavy variant: real kubelet + containerd (NODE=1 setup of the kit).
+e2e-node: deps
+	$(MAKE) $(B)/logbook
+	LOGBOOK=$(CURDIR)/$(B)/logbook tests/e2e/node.sh $(T)
+
 .PHONY: all run deps test test-full bench check-layers format format-check valgrind clean
 all: $(B)/logbook
 
@@ -106,6 +117,41 @@ format-check:
 
 valgrind: $(B)/logbook-tests
 	LB_ROOT=$(CURDIR) valgrind --error-exitcode=1 --leak-check=full -q $(B)/logbook-tests $(T)
+
+# make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="watchparse kubeconfig"]: libFuzzer
+# (clang, ASan+UBSan) on tests/fuzz/fuzz_<target>.c, for a bounded time each,
+# from a seed corpus written here; findings land in build/fuzz/.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= watchparse
+FUZZ_PKGS := clang libclang-rt-14-dev
+FUZZ_FLAGS = $(WARN) -O1 -g -D_POSIX_C_SOURCE=200809L \
+             -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+.PHONY: fuzz
+fuzz:
+	@missing=""; for p in $(FUZZ_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+	$(MAKE) $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+	@mkdir -p build/fuzz/corpus-watchparse build/fuzz/corpus-kubeconfig
+	@cd build/fuzz/corpus-watchparse && \
+	printf '\000\000{"type":"ADDED","object":{"kind":"Pod","metadata":{"name":"a"}}}\n' >seed-added && \
+	printf '\007\000{"type":"MODIFIED","object":{"s":"q\\"}{[\\\\ \\u00e9 \303\251"}}\r\n\n{"object":{},"type":"DELETED"}\n' >seed-escapes && \
+	printf '\001\000{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"9"}}}\n{"type":"ERROR","object":{"kind":"Status","code":410}}\n' >seed-bookmark-error && \
+	printf '\002\200{"type":"ADDED","object":{"p":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}}\n' >seed-maxline && \
+	printf '\003\000{\n "type": "ADDED",\n "object": {\n  "a": [1, 2.50, -0, null]\n }\n}\n  \n{"type":"ADDED","obj' >seed-pretty-cut
+	@cd build/fuzz/corpus-kubeconfig && \
+	printf 'clusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:6443\n    certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==\nusers:\n- name: u\n  user:\n    token: abc\ncontexts:\n- name: x\n  context: {cluster: c, user: u, namespace: n}\ncurrent-context: x\n' >seed-full && \
+	printf 'a: &a {server: "http://h"}\nclusters: [{name: c, cluster: *a}]\ncontexts: [{name: x, context: {cluster: c}}]\ncurrent-context: x\n' >seed-alias
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz: running fuzz_$$t for $(FUZZ_SECONDS)s"; \
+	  (cd build/fuzz && ./fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+	    -print_final_stats=1 corpus-$$t); \
+	done
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c adapters/%.c adapters/%.h engine/util.c engine/err.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) $(shell pkg-config --cflags json-c yaml-0.1) -o $@ \
+	  $(filter %.c,$^) $(shell pkg-config --libs json-c yaml-0.1)
 
 clean:
 	rm -rf build build-san

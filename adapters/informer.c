@@ -265,7 +265,7 @@ static void watch(struct lb_informer *inf) {
   char q[256];
   char *path;
   snprintf(q, sizeof q,
-           "watch=1&allowWatchBookmarks=true&timeoutSeconds=300&"
+           "watch=1&allowWatchBookmarks=true&timeoutSeconds=60&"
            "resourceVersion=%s",
            inf->rv);
   inf->state = LB_INF_WATCHING;

@@ -42,6 +42,7 @@ struct lb_kube {
   struct lb_kube_req *q_head, *q_tail; /* waiting for a token */
   struct lb_kube_req *active;          /* running */
   int closing, open_handles;
+  long stall_s; /* a silent stream is dead after this long */
   struct lb_kube_stats stats;
 };
 
@@ -263,7 +264,7 @@ static int start(struct lb_kube_req *r) {
     /* a watch that goes silent (no event, no bookmark) for this long is
      * presumed dead and reconnected by its owner */
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 120L);
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, k->stall_s);
   } else {
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, k->o.request_timeout_ms);
   }
@@ -290,6 +291,11 @@ static void refill(struct lb_kube *k) {
   k->tokens += (double)(now - k->refill_ms) * k->o.qps / 1000.0;
   if (k->tokens > k->o.burst)
     k->tokens = k->o.burst;
+  /* Watches ask the server to end them after 60 s (timeoutSeconds), and
+   * bookmarks arrive about once a minute, so 75 s of silence means a dead
+   * connection (e.g. accepted by an apiserver that then went away). */
+  const char *stall = getenv("LB_WATCH_STALL_SECONDS");
+  k->stall_s = stall && atol(stall) > 0 ? atol(stall) : 75;
   k->refill_ms = now;
 }
 
@@ -442,6 +448,11 @@ int lb_kube_new(uv_loop_t *loop, const struct lb_kubeconfig *cfg,
   if (k->o.burst < 1)
     k->o.burst = 1;
   k->tokens = k->o.burst;
+  /* Watches ask the server to end them after 60 s (timeoutSeconds), and
+   * bookmarks arrive about once a minute, so 75 s of silence means a dead
+   * connection (e.g. accepted by an apiserver that then went away). */
+  const char *stall = getenv("LB_WATCH_STALL_SECONDS");
+  k->stall_s = stall && atol(stall) > 0 ? atol(stall) : 75;
   k->refill_ms = uv_now(loop);
   k->server = lb_strdup(cfg->server);
   if (cfg->token) {

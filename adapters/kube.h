@@ -11,7 +11,8 @@
  *                                                  status 0, LB_EAGAIN)
  *
  * Streams (watches) skip the bucket's queue after one token, deliver body
- * bytes as they arrive, and end with the same done callback. Callbacks run
+ * bytes as they arrive, and end with the same done callback; a stream that
+ * stays silent for LB_WATCH_STALL_SECONDS (env, default 75) is cut. Callbacks run
  * on the loop thread. Handles are owned by the client; a request handle is
  * valid until its done callback returns.
  */

@@ -26,6 +26,7 @@
 
 #define MAX_KUBECONFIG ((size_t)16 << 20)
 #define MAX_FILE ((size_t)16 << 20) /* CA bundles, certificates, tokens */
+#define MAX_FLOW_DEPTH 64
 #define SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
 
 /* ---- messages -------------------------------------------------------- */
@@ -59,24 +60,30 @@ static int fail(char **err, int code, const char *fmt, ...) {
 }
 
 /* ---- files ------------------------------------------------------------ */
-/* Reads a whole regular file (at most max bytes) into a NUL-terminated
- * buffer. Returns 0 or an errno value (EFBIG when larger than max). */
-static int read_all(const char *path, size_t max, char **out, size_t *len) {
+#define E_NOTREG (-1) /* read_all: a FIFO, device or socket */
+
+/* Reads a whole file (at most max bytes) into a NUL-terminated buffer.
+ * Returns 0, an errno value (EFBIG when larger than max) or E_NOTREG.
+ * Referenced files (CA, token, keys) must be regular files: a device or
+ * FIFO named there could block or never end. The kubeconfig itself may be
+ * a pipe (--kubeconfig <(...)); its size is still capped. */
+static int read_all(const char *path, size_t max, int allow_pipe, char **out,
+                    size_t *len) {
   struct stat st;
   char *b = NULL;
   size_t n = 0, cap = 0;
   int fd, e = 0;
   *out = NULL;
   *len = 0;
-  fd = open(path, O_RDONLY | O_CLOEXEC);
+  fd = open(path, O_RDONLY | O_CLOEXEC | (allow_pipe ? 0 : O_NONBLOCK));
   if (fd < 0)
     return errno;
   if (fstat(fd, &st) != 0) {
     e = errno;
     goto out_close;
   }
-  if (S_ISDIR(st.st_mode)) {
-    e = EISDIR;
+  if (S_ISDIR(st.st_mode) || (!allow_pipe && !S_ISREG(st.st_mode))) {
+    e = S_ISDIR(st.st_mode) ? EISDIR : E_NOTREG;
     goto out_close;
   }
   for (;;) {
@@ -130,6 +137,10 @@ out_free:
 out_close:
   close(fd);
   return e;
+}
+
+static const char *file_error(int e) {
+  return e == E_NOTREG ? "not a regular file" : strerror(e);
 }
 
 static int exists(const char *path) {
@@ -333,8 +344,7 @@ static int map_get(struct pc *c, yaml_node_t *m, const char *path,
   *out = NULL;
   if (!m || m->type != YAML_MAPPING_NODE)
     return 0;
-  for (pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top;
-       pr++) {
+  for (pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top; pr++) {
     yaml_node_t *k = node(c, pr->key);
     if (!scalar_is(k, key))
       continue;
@@ -362,8 +372,8 @@ static int get_str(struct pc *c, yaml_node_t *m, const char *path,
   if (rc || !v)
     return rc;
   if (v->type != YAML_SCALAR_NODE)
-    return at(c, v, LB_EPARSE, "%s%s%s%s: expected a string, found a %s",
-              path, *path ? "." : "", key, what, kind(v));
+    return at(c, v, LB_EPARSE, "%s%s%s%s: expected a string, found a %s", path,
+              *path ? "." : "", key, what, kind(v));
   if (memchr(v->data.scalar.value, '\0', v->data.scalar.length))
     return at(c, v, LB_EPARSE, "%s%s%s%s: contains a NUL character", path,
               *path ? "." : "", key, what);
@@ -376,10 +386,11 @@ static int get_str(struct pc *c, yaml_node_t *m, const char *path,
 /* YAML 1.1 booleans, as kubectl's YAML reader understands them. */
 static int get_bool(struct pc *c, yaml_node_t *m, const char *path,
                     const char *what, const char *key, int *out) {
-  static const char *const yes[] = {"y", "Y", "yes", "Yes", "YES", "true",
-                                    "True", "TRUE", "on", "On", "ON"};
-  static const char *const no[] = {"n", "N", "no", "No", "NO", "false",
-                                   "False", "FALSE", "off", "Off", "OFF"};
+  static const char *const yes[] = {"y",    "Y",    "yes", "Yes", "YES", "true",
+                                    "True", "TRUE", "on",  "On",  "ON"};
+  static const char *const no[] = {"n",   "N",     "no",    "No",
+                                   "NO",  "false", "False", "FALSE",
+                                   "off", "Off",   "OFF"};
   yaml_node_t *v;
   int rc = map_get(c, m, path, key, &v);
   *out = 0;
@@ -396,6 +407,11 @@ static int get_bool(struct pc *c, yaml_node_t *m, const char *path,
         return 0;
     }
   }
+  if (v->type == YAML_SCALAR_NODE)
+    return at(c, v, LB_EPARSE,
+              "%s%s%s%s: expected true or false (unquoted), found \"%.40s\"",
+              path, *path ? "." : "", key, what,
+              (const char *)v->data.scalar.value);
   return at(c, v, LB_EPARSE, "%s%s%s%s: expected true or false, found a %s",
             path, *path ? "." : "", key, what, kind(v));
 }
@@ -448,20 +464,20 @@ static int find_entry(struct pc *c, yaml_node_t *root, const char *list,
     if (rc)
       return rc;
     if (v && v->type != YAML_MAPPING_NODE)
-      return at(c, v, LB_EPARSE, "%s: expected a mapping, found a %s",
-                e->path, kind(v));
+      return at(c, v, LB_EPARSE, "%s: expected a mapping, found a %s", e->path,
+                kind(v));
     e->map = v;
   }
   return 0;
 }
 
 /* Reads a referenced file to check it is usable; *data optional. */
-static int check_file(struct pc *c, const yaml_node_t *where,
-                      const char *field, const char *what, const char *path,
-                      char **data, size_t *len) {
+static int check_file(struct pc *c, const yaml_node_t *where, const char *field,
+                      const char *what, const char *path, char **data,
+                      size_t *len) {
   char *b;
   size_t n;
-  int e = read_all(path, MAX_FILE, &b, &n);
+  int e = read_all(path, MAX_FILE, 0, &b, &n);
   if (e == ENOMEM)
     return LB_ENOMEM;
   if (e == EFBIG)
@@ -469,8 +485,9 @@ static int check_file(struct pc *c, const yaml_node_t *where,
               what, path, MAX_FILE >> 20);
   if (e)
     return at(c, where, LB_EIO, "%s%s: cannot read %s: %s", field, what, path,
-              strerror(e));
-  if (trim(b, n) == 0) {
+              file_error(e));
+  n = trim(b, n);
+  if (n == 0) {
     free(b);
     return at(c, where, LB_EINVAL, "%s%s: %s is empty", field, what, path);
   }
@@ -609,11 +626,12 @@ static int cluster_of(struct pc *c, struct entry *cl, struct lb_kubeconfig *k) {
   if (rc)
     return rc;
   if (https && !k->ca_file && !k->ca_pem)
-    return at(c, cl->item, LB_EINVAL,
-              "%s%s: the server is https but no CA is given; add "
-              "certificate-authority (a PEM file) or certificate-authority-data "
-              "(base64 PEM) so the apiserver's certificate can be verified",
-              cl->path, what);
+    return at(
+        c, cl->item, LB_EINVAL,
+        "%s%s: the server is https but no CA is given; add "
+        "certificate-authority (a PEM file) or certificate-authority-data "
+        "(base64 PEM) so the apiserver's certificate can be verified",
+        cl->path, what);
   return 0;
 }
 
@@ -629,8 +647,8 @@ static int token_of(struct pc *c, struct entry *u, struct lb_kubeconfig *k) {
   if (rc)
     goto out;
   if (k->token && raw) {
-    rc = at(c, fw, LB_EINVAL, "%s%s: both token and tokenFile are set; keep one",
-            u->path, what);
+    rc = at(c, fw, LB_EINVAL,
+            "%s%s: both token and tokenFile are set; keep one", u->path, what);
     goto out;
   }
   if (k->token) {
@@ -671,8 +689,9 @@ static int tls_part(struct pc *c, struct entry *u, const char *key,
   if (rc)
     return rc;
   if (fw && dw)
-    return at(c, dw, LB_EINVAL, "%s (of \"%s\"): both %s and %s are set; keep one",
-              u->path, u->name, key, data_key);
+    return at(c, dw, LB_EINVAL,
+              "%s (of \"%s\"): both %s and %s are set; keep one", u->path,
+              u->name, key, data_key);
   rc = get_path(c, u, key, file);
   if (!rc)
     rc = get_pem(c, u, data_key, pem, len);
@@ -680,8 +699,8 @@ static int tls_part(struct pc *c, struct entry *u, const char *key,
 }
 
 static int user_of(struct pc *c, struct entry *u, struct lb_kubeconfig *k) {
-  static const char *const unsupported[] = {"exec", "auth-provider",
-                                            "username", "password"};
+  static const char *const unsupported[] = {"exec", "auth-provider", "username",
+                                            "password"};
   int rc = token_of(c, u, k);
   if (!rc)
     rc = tls_part(c, u, "client-certificate", "client-certificate-data",
@@ -785,6 +804,26 @@ out:
   return rc;
 }
 
+/* libyaml's scanner does work proportional to the flow nesting depth for
+ * every token (its simple-key list has one slot per level), so deep "[[[["
+ * documents take minutes. A kubeconfig nests flow collections a few levels
+ * at most; brackets are counted without regard to quoting, which can only
+ * over-count. Returns the 1-based line of the first too-deep bracket, or 0. */
+static unsigned long too_deep(const char *s, size_t n) {
+  unsigned long line = 1;
+  size_t depth = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] == '\n')
+      line++;
+    else if (s[i] == '[' || s[i] == '{') {
+      if (++depth > MAX_FLOW_DEPTH)
+        return line;
+    } else if ((s[i] == ']' || s[i] == '}') && depth > 0)
+      depth--;
+  }
+  return 0;
+}
+
 static int parse_named(const char *yaml, size_t len, const char *base_dir,
                        const char *file, struct lb_kubeconfig *out,
                        char **err) {
@@ -792,6 +831,7 @@ static int parse_named(const char *yaml, size_t len, const char *base_dir,
   yaml_parser_t parser;
   yaml_document_t extra;
   struct lb_kubeconfig k;
+  unsigned long line;
   int rc;
   memset(&c, 0, sizeof c);
   memset(&k, 0, sizeof k);
@@ -801,6 +841,11 @@ static int parse_named(const char *yaml, size_t len, const char *base_dir,
   if (len > MAX_KUBECONFIG)
     return fail(err, LB_EPARSE, "%s: larger than %zu MiB; not a kubeconfig",
                 file, MAX_KUBECONFIG >> 20);
+  if ((line = too_deep(yaml, len)) != 0)
+    return fail(err, LB_EPARSE,
+                "%s:%lu: brackets nested deeper than %d levels; not a "
+                "kubeconfig",
+                file, line, MAX_FLOW_DEPTH);
   if (!yaml_parser_initialize(&parser))
     return LB_ENOMEM;
   yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
@@ -811,7 +856,7 @@ static int parse_named(const char *yaml, size_t len, const char *base_dir,
     goto fail_yaml;
   }
   if (yaml_document_get_root_node(&extra)) {
-    unsigned long line = (unsigned long)extra.start_mark.line + 1;
+    line = (unsigned long)extra.start_mark.line + 1;
     yaml_document_delete(&extra);
     yaml_document_delete(&c.doc);
     yaml_parser_delete(&parser);
@@ -869,9 +914,9 @@ int lb_kubeconfig_parse(const char *yaml, size_t len, const char *base_dir,
 static int load_file(const char *path, struct lb_kubeconfig *out, char **err) {
   char *text, *dir;
   size_t len;
-  int e = read_all(path, MAX_KUBECONFIG, &text, &len), rc;
+  int e = read_all(path, MAX_KUBECONFIG, 1, &text, &len), rc;
   if (e == ENOENT)
-    return fail(err, LB_ENOENT, "kubeconfig %s: %s", path, strerror(e));
+    return fail(err, LB_ENOENT, "kubeconfig %s: %s", path, file_error(e));
   if (e == ENOMEM)
     return LB_ENOMEM;
   if (e == EFBIG)
@@ -879,7 +924,7 @@ static int load_file(const char *path, struct lb_kubeconfig *out, char **err) {
                 path, MAX_KUBECONFIG >> 20);
   if (e)
     return fail(err, LB_EIO, "cannot read kubeconfig %s: %s", path,
-                strerror(e));
+                file_error(e));
   dir = dir_of(path);
   if (!dir) {
     free(text);
@@ -899,13 +944,13 @@ static int load_file(const char *path, struct lb_kubeconfig *out, char **err) {
 }
 
 /* ---- in cluster --------------------------------------------------------- */
-static int sa_file(const char *dir, const char *name, int required,
-                   char **path, char **data, size_t *len, char **err) {
+static int sa_file(const char *dir, const char *name, int required, char **path,
+                   char **data, size_t *len, char **err) {
   int e;
   *path = path_join(dir, name);
   if (!*path)
     return LB_ENOMEM;
-  e = read_all(*path, MAX_FILE, data, len);
+  e = read_all(*path, MAX_FILE, 0, data, len);
   if (e == ENOMEM)
     return LB_ENOMEM;
   if (e == ENOENT && !required)
@@ -917,7 +962,7 @@ static int sa_file(const char *dir, const char *name, int required,
     return fail(err, LB_EIO,
                 "in-cluster (KUBERNETES_SERVICE_HOST is set): cannot read "
                 "service-account file %s: %s",
-                *path, strerror(e));
+                *path, file_error(e));
   *len = trim(*data, *len);
   if (*len == 0 && required)
     return fail(err, LB_EINVAL, "in-cluster: service-account file %s is empty",

@@ -35,13 +35,13 @@
 #include <stddef.h>
 
 struct lb_kubeconfig {
-  char *server;     /* "https://127.0.0.1:6443" (no trailing slash) */
-  char *ca_file;    /* path, or NULL */
-  char *ca_pem;     /* inline PEM (decoded certificate-authority-data), or NULL */
+  char *server;  /* "https://127.0.0.1:6443" (no trailing slash) */
+  char *ca_file; /* path, or NULL */
+  char *ca_pem;  /* inline PEM (decoded certificate-authority-data), or NULL */
   size_t ca_pem_len;
-  char *token;      /* bearer token (token or tokenFile contents, trimmed) */
-  char *cert_file, *key_file;   /* client certificate and key paths */
-  char *cert_pem, *key_pem;     /* or inline PEM */
+  char *token; /* bearer token (token or tokenFile contents, trimmed) */
+  char *cert_file, *key_file; /* client certificate and key paths */
+  char *cert_pem, *key_pem;   /* or inline PEM */
   size_t cert_pem_len, key_pem_len;
   char *context;    /* the context used ("" in cluster) */
   char *source;     /* file it came from, or "in-cluster" */

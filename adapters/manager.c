@@ -247,8 +247,9 @@ static void on_lease_write(void *ctx, struct lb_kube_result *res) {
     became_leader(m);
     return;
   }
+  lb_log("info", "lease write refused", "status=%d body=\"%.200s\"",
+         res->status, res->body ? res->body : "");
   free(res->body);
-  lb_log("info", "lease write refused", "status=%d", res->status);
   m->lease_rv[0] = '\0';
   if (m->leader && lb_wall_ms() - m->last_renew_ms >
                        (long long)m->o->renew_deadline_seconds * 1000) {
@@ -262,6 +263,8 @@ static void write_lease(struct mgr *m, int create) {
   char *path = lb_kube_path("coordination.k8s.io", "v1", "leases",
                             m->o->lease_namespace, create ? "" : m->o->lease_name,
                             "");
+  if (!acquire_time[0]) /* re-acquiring our own lease after a restart */
+    micro_time(lb_wall_ms(), acquire_time);
   char *body = lease_body(m, acquire_time);
   if (!path || !body ||
       lb_kube_request(m->k, create ? "POST" : "PUT", path, NULL, body,
@@ -359,8 +362,11 @@ static void after_write(uv_write_t *w, int status) {
   uv_close((uv_handle_t *)&c->tcp, conn_closed);
 }
 
-static int all_synced(struct mgr *m) {
-  return m->running && m->redone;
+/* Ready: a leader once every informer has listed; a standby as soon as it
+ * is up (it is healthy and waiting to take over — reporting it unready
+ * would block a Deployment's rolling update forever). */
+static int ready(struct mgr *m) {
+  return m->leader ? m->running && m->redone : !m->stopping;
 }
 
 static void metrics(struct mgr *m, struct lb_buf *b) {
@@ -467,7 +473,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   if (!strncmp(c->buf, "GET /healthz ", 13)) {
     respond(c, 200, "text/plain", "ok\n");
   } else if (!strncmp(c->buf, "GET /readyz ", 12)) {
-    int ok = all_synced(m);
+    int ok = ready(m);
     respond(c, ok ? 200 : 503, "text/plain",
             ok ? "ok\n" : m->leader ? "syncing\n" : "standby\n");
   } else if (!strncmp(c->buf, "GET /metrics ", 13)) {

@@ -31,6 +31,8 @@ struct spod {
   struct ns *sim;
   char key[600], ns[256], name[256], uid[64], node[64];
   int state, armed, n_ctr, delete_sent;
+  int patching, again, gone; /* one status patch in flight per pod, so two
+                                reports can never land out of order */
   struct ctr c[MAXC];
   long long started_ms;
   struct json_object *last; /* last object seen */
@@ -112,8 +114,32 @@ static void cond(struct lb_buf *b, int *first, const char *type, int ok,
   *first = 0;
 }
 
+static void spod_closed(uv_handle_t *h);
+static void report(struct spod *p);
+
+static void on_report_done(void *ctx, struct lb_kube_result *res) {
+  struct spod *p = ctx;
+  if (res->status >= 300 && res->status != 404)
+    lb_log("warn", "pod status patch failed", "pod=%s/%s status=%d", p->ns,
+           p->name, res->status);
+  free(res->body);
+  p->patching = 0;
+  if (p->gone) {
+    uv_close((uv_handle_t *)&p->timer, spod_closed);
+    return;
+  }
+  if (p->again) {
+    p->again = 0;
+    report(p);
+  }
+}
+
 static void report(struct spod *p) {
   struct ns *s = p->sim;
+  if (p->patching) { /* send the latest state once this one is answered */
+    p->again = 1;
+    return;
+  }
   struct lb_buf b = LB_BUF_INIT;
   char ts[32], start[32];
   int running = p->state == SP_RUNNING || p->state == SP_READY ||
@@ -167,9 +193,10 @@ static void report(struct spod *p) {
   }
   lb_buf_adds(&b, "}}");
   char *path = lb_kube_path("", "v1", "pods", p->ns, p->name, "status");
-  if (path && !b.err)
-    lb_kube_request(s->k, "PATCH", path, "application/merge-patch+json", b.p,
-                    ignore_done, (void *)"pod status", NULL);
+  if (path && !b.err &&
+      !lb_kube_request(s->k, "PATCH", path, "application/merge-patch+json",
+                       b.p, on_report_done, p, NULL))
+    p->patching = 1;
   free(path);
   lb_buf_release(&b);
 }
@@ -268,6 +295,7 @@ static void spod_closed(uv_handle_t *h) {
   free(p);
 }
 
+
 static const char *jstr(struct json_object *o, const char *k) {
   struct json_object *v;
   return o && json_object_object_get_ex(o, k, &v) ? json_object_get_string(v)
@@ -293,8 +321,10 @@ static void on_pod(void *ctx, struct lb_informer *inf, int type, char *body,
     if (p) {
       lb_map_del(&s->by_key, key);
       p->state = SP_GONE;
+      p->gone = 1;
       uv_timer_stop(&p->timer);
-      uv_close((uv_handle_t *)&p->timer, spod_closed);
+      if (!p->patching) /* else on_report_done closes it */
+        uv_close((uv_handle_t *)&p->timer, spod_closed);
     }
     json_object_put(root);
     return;
@@ -419,7 +449,9 @@ static void on_sig(uv_signal_t *h, int signum) {
   while (lb_map_next(&s->by_key, &i, NULL, &v)) {
     struct spod *p = v;
     uv_timer_stop(&p->timer);
-    uv_close((uv_handle_t *)&p->timer, spod_closed);
+    p->gone = 1;
+    if (!p->patching)
+      uv_close((uv_handle_t *)&p->timer, spod_closed);
   }
   lb_map_release(&s->by_key);
 }

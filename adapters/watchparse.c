@@ -102,8 +102,8 @@ static size_t skip_value(const char *s, size_t i, size_t e) {
     return BAD;
   if (s[i] != '{' && s[i] != '[' && s[i] != '"') {
     /* number, true, false, null */
-    while (i < e && !is_ws((unsigned char)s[i]) && s[i] != ',' &&
-           s[i] != '}' && s[i] != ']')
+    while (i < e && !is_ws((unsigned char)s[i]) && s[i] != ',' && s[i] != '}' &&
+           s[i] != ']')
       i++;
     return i;
   }
@@ -167,10 +167,17 @@ static int key_is(const char *k, size_t n, const char *want) {
         i += 6;
         break;
       }
-      case '"': ch = '"', i += 2; break;
-      case '\\': ch = '\\', i += 2; break;
-      case '/': ch = '/', i += 2; break;
-      default: return 0; /* \b \f \n \r \t never occur in our keys */
+      case '"':
+        ch = '"', i += 2;
+        break;
+      case '\\':
+        ch = '\\', i += 2;
+        break;
+      case '/':
+        ch = '/', i += 2;
+        break;
+      default:
+        return 0; /* \b \f \n \r \t never occur in our keys */
       }
     }
     if (ch != (unsigned char)*want)

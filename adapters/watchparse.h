@@ -27,22 +27,27 @@
 
 #include <stddef.h>
 
-enum lb_watch_type { LB_W_ADDED = 1, LB_W_MODIFIED, LB_W_DELETED,
-                     LB_W_BOOKMARK, LB_W_ERROR };
+enum lb_watch_type {
+  LB_W_ADDED = 1,
+  LB_W_MODIFIED,
+  LB_W_DELETED,
+  LB_W_BOOKMARK,
+  LB_W_ERROR
+};
 
 /* object: malloc'd raw JSON of the "object" member (callee owns), len. */
 typedef int (*lb_watch_cb)(void *ctx, int type, char *object, size_t len);
 
 struct lb_watchparse {
-  char *buf;        /* bytes of the current, incomplete line */
+  char *buf; /* bytes of the current, incomplete line */
   size_t len, cap;
-  size_t max_line;  /* refuse longer lines (default 64 MiB) */
-  int err;          /* latched error */
+  size_t max_line; /* refuse longer lines (default 64 MiB) */
+  int err;         /* latched error */
   lb_watch_cb cb;
   void *ctx;
-  size_t depth;     /* '{' / '[' nesting of the current line, outside strings */
+  size_t depth; /* '{' / '[' nesting of the current line, outside strings */
   unsigned char in_str, esc; /* inside a string; just after a backslash */
-  void *tok;        /* json-c tokener, created on first use (private) */
+  void *tok; /* json-c tokener, created on first use (private) */
 };
 
 /* Never allocates; max_line may be changed afterwards, before feeding. */

@@ -60,7 +60,8 @@ static const char OBJ1[] =
     "\"unicode\":\"\\u00e9\\u65e5\\ud83d\\ude00\\u0022\\u007d\","
     "\"utf8\":\"caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80\","
     "\"object\":\"{\\\"type\\\":\\\"ADDED\\\"}\"}},\"spec\":{\"containers\":[{"
-    "\"name\":\"c\",\"image\":\"busybox:v1\",\"args\":[\"}\",\"]\",\"\\\\\"]}]},"
+    "\"name\":\"c\",\"image\":\"busybox:v1\",\"args\":[\"}\",\"]\",\"\\\\\"]}]}"
+    ","
     "\"status\":{\"n\":[1.50,1e3,-0,0.1e-2,null,true,false,[],{}]}}";
 static const char OBJ2[] =
     "{ \"kind\" : \"Pod\" ,\t\"metadata\" : { \"name\" : \"web-1\" } , "
@@ -80,23 +81,26 @@ static const char OBJ_PRETTY[] = "{\n  \"kind\": \"Pod\",\n  \"metadata\": {\n"
                                  "    \"name\": \"pretty\"\n  }\n}";
 
 static const struct want WANT[] = {
-    {LB_W_ADDED, OBJ1},       {LB_W_MODIFIED, OBJ2}, {LB_W_DELETED, OBJ3},
-    {LB_W_BOOKMARK, OBJ_BOOKMARK}, {LB_W_ERROR, OBJ_ERROR},
-    {LB_W_MODIFIED, OBJ_PRETTY},  {LB_W_ADDED, OBJ2},
+    {LB_W_ADDED, OBJ1},      {LB_W_MODIFIED, OBJ2},
+    {LB_W_DELETED, OBJ3},    {LB_W_BOOKMARK, OBJ_BOOKMARK},
+    {LB_W_ERROR, OBJ_ERROR}, {LB_W_MODIFIED, OBJ_PRETTY},
+    {LB_W_ADDED, OBJ2},
 };
 
 static char *stream(size_t *len) {
   struct lb_buf b = LB_BUF_INIT;
   lb_buf_addf(&b, "{\"type\":\"ADDED\",\"object\":%s}\n", OBJ1);
   /* "object" before "type", spaces around, blank lines after */
-  lb_buf_addf(&b, "{ \"object\" : %s , \"type\" : \"MODIFIED\" }\n\n  \n", OBJ2);
+  lb_buf_addf(&b, "{ \"object\" : %s , \"type\" : \"MODIFIED\" }\n\n  \n",
+              OBJ2);
   lb_buf_addf(&b, "{\"type\":\"DELETED\",\"object\":%s}\r\n\r\n", OBJ3);
   lb_buf_addf(&b, "{\"type\":\"BOOKMARK\",\"object\":%s}\n", OBJ_BOOKMARK);
   lb_buf_addf(&b, "{\"type\":\"ERROR\",\"object\":%s}\n", OBJ_ERROR);
   lb_buf_addf(&b, "{\n \"type\": \"MODIFIED\",\n \"object\": %s\n}\r\n",
               OBJ_PRETTY);
   /* an extra member and an escaped key spelling of "type" */
-  lb_buf_addf(&b, "{\"t\\u0079pe\":\"ADDED\",\"x\":[\"object\"],\"object\":%s}\n",
+  lb_buf_addf(&b,
+              "{\"t\\u0079pe\":\"ADDED\",\"x\":[\"object\"],\"object\":%s}\n",
               OBJ2);
   ASSERT_OK(b.err);
   return lb_buf_detach(&b, len);
@@ -388,8 +392,8 @@ TEST(watchparse_large_event_default_limit) {
   char *e = event_of_len(total);
   lb_watchparse_init(&p, collect, &s);
   for (size_t i = 0; i < total + 1; i += 16384)
-    ASSERT_OK(lb_watchparse_feed(&p, e + i,
-                                 i + 16384 <= total + 1 ? 16384 : total + 1 - i));
+    ASSERT_OK(lb_watchparse_feed(
+        &p, e + i, i + 16384 <= total + 1 ? 16384 : total + 1 - i));
   ASSERT_OK(lb_watchparse_finish(&p));
   ASSERT_EQ_INT(s.n, 1);
   ASSERT_EQ_INT(s.ev[0].len, total - 26);
@@ -432,8 +436,8 @@ TEST(watchparse_garbage_lines_are_eparse) {
       {"bad escape", "{\"type\":\"ADDED\",\"object\":{\"a\":\"\\q\"}}\n", 0},
       {"raw newline in string",
        "{\"type\":\"ADDED\",\"object\":{\"a\":\"x\ny\"}}\n", 0},
-      {"raw tab in string", "{\"type\":\"ADDED\",\"object\":{\"a\":\"x\ty\"}}\n",
-       0},
+      {"raw tab in string",
+       "{\"type\":\"ADDED\",\"object\":{\"a\":\"x\ty\"}}\n", 0},
       {"NUL byte", "{\"type\":\"ADDED\",\"object\":{\"a\":\"x\0y\"}}\n", 43},
       {"NUL outside string", "{\"type\":\"ADDED\",\0\"object\":{}}\n", 31},
       {"invalid UTF-8",

@@ -451,8 +451,8 @@ static size_t header_end(const struct io *io) {
 struct hdrs {
   char *block;          /* NUL-terminated copy of the header block, lines split in place */
   char *first[3];       /* request: method, target, version / response: version, code, reason */
-  char *name[128];
-  char *value[128];
+  char *name[256];
+  char *value[256];
   int n;
 };
 
@@ -1368,6 +1368,10 @@ int main(int argc, char **argv) {
   if (SSL_CTX_use_PrivateKey_file(srv_ctx, key, SSL_FILETYPE_PEM) != 1)
     ssl_die("cannot load --key", key);
   if (SSL_CTX_check_private_key(srv_ctx) != 1) ssl_die("--key does not match --cert", key);
+  /* No server-side session cache: nothing shared between connection threads
+   * inside OpenSSL, and every test connection does a full handshake. */
+  SSL_CTX_set_session_cache_mode(srv_ctx, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_options(srv_ctx, SSL_OP_NO_TICKET);
   if (SSL_CTX_load_verify_locations(up_ctx, ca, NULL) != 1) ssl_die("cannot load --upstream-ca", ca);
   SSL_CTX_set_verify(up_ctx, SSL_VERIFY_PEER, NULL);
   SSL_CTX_clear_mode(up_ctx, SSL_MODE_AUTO_RETRY); /* let poll() see non-data records */

@@ -1,0 +1,184 @@
+# lib.sh — helpers for the end-to-end tests against the kit's real
+# kube-apiserver. Sourced by tests/e2e/run.sh.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+K=${K:-$(cd "$ROOT/../shared/real-cluster" && pwd)}
+LOGBOOK=${LOGBOOK:-$ROOT/build/logbook}
+WORK=${WORK:-/tmp/logbook-e2e}
+export KUBECONFIG=${KUBECONFIG:-/opt/kube/kubeconfig}
+KUBECONFIG_ADMIN=$KUBECONFIG
+export NS=${NS:-e2e-$(date +%s)}
+PASS=0
+FAIL=0
+FAILED=()
+
+log() { printf '[e2e %s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
+
+# wait_for DESC TIMEOUT_S CMD... : polls CMD until it succeeds
+wait_for() {
+  local desc=$1 timeout=$2 start
+  shift 2
+  start=$(date +%s)
+  until "$@" >/dev/null 2>&1; do
+    if (($(date +%s) - start > timeout)); then
+      log "TIMEOUT after ${timeout}s waiting for: $desc"
+      return 1
+    fi
+    sleep 0.5
+  done
+}
+
+# jp KIND NAME JSONPATH : one field of an object in namespace default
+jp() { kubectl get "$1" "$2" -n "${NS:-default}" -o "jsonpath=$3" 2>/dev/null; }
+
+# status_is CS REPLICAS UPDATED : CloneSet status settled at these numbers
+status_is() {
+  local cs=$1 want=$2 upd=$3 s
+  s=$(jp clone "$cs" '{.status.observedGeneration}/{.metadata.generation} {.status.replicas} {.status.readyReplicas} {.status.availableReplicas} {.status.updatedReplicas}')
+  set -- $s
+  [ "${1%/*}" = "${1#*/}" ] && [ "$2" = "$want" ] && [ "$3" = "$want" ] &&
+    [ "$4" = "$want" ] && [ "$5" = "$upd" ] &&
+    [ "$(live_pods "$cs")" = "$want" ] && [ "$(ready_pods "$cs")" = "$want" ]
+}
+
+# pods of a CloneSet that are not terminating
+live_pods() {
+  kubectl get pods -n "${NS:-default}" -l "app=$1" -o json |
+    jq '[.items[] | select(.metadata.deletionTimestamp == null)] | length'
+}
+ready_pods() {
+  kubectl get pods -n "${NS:-default}" -l "app=$1" -o json |
+    jq '[.items[] | select(.metadata.deletionTimestamp == null) |
+         select(any(.status.conditions[]?; .type == "Ready" and .status == "True"))] | length'
+}
+pods_at() { # CS REVISION
+  kubectl get pods -n "${NS:-default}" -l "app=$1,controller-revision-hash=$2" -o json |
+    jq '[.items[] | select(.metadata.deletionTimestamp == null)] | length'
+}
+
+cloneset() { # NAME REPLICAS IMAGE [PARTITION] [MAXUNAVAILABLE]
+  cat <<YAML
+apiVersion: apps.kruise.io/v1alpha1
+kind: CloneSet
+metadata:
+  name: $1
+  namespace: ${NS:-default}
+spec:
+  replicas: $2
+  selector:
+    matchLabels: {app: $1}
+  template:
+    metadata:
+      labels: {app: $1}
+    spec:
+      containers:
+      - name: main
+        image: $3
+        imagePullPolicy: IfNotPresent
+  updateStrategy:
+    type: ReCreate
+    partition: ${4:-0}
+    maxUnavailable: ${5:-1}
+YAML
+}
+
+set_image() { # CS IMAGE [PARTITION]
+  kubectl patch clone "$1" -n "${NS:-default}" --type merge -p \
+    "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"main\",\"image\":\"$2\",\"imagePullPolicy\":\"IfNotPresent\"}]}},\"updateStrategy\":{\"partition\":${3:-0}}}}" >/dev/null
+}
+
+# --- processes under test ----------------------------------------------------
+MANAGER_SUP=
+NODESIM_PID=
+export LB_WATCH_STALL_SECONDS=${LB_WATCH_STALL_SECONDS:-15}
+# The manager runs under a supervisor that restarts it whenever it exits,
+# as its Deployment would (it exits on purpose when it loses its lease).
+start_manager() { # [KUBECONFIG] [JOURNAL]
+  if [ -z "$MANAGER_SUP" ]; then
+    rm -f "$WORK/manager.stop"
+    (
+      while [ ! -f "$WORK/manager.stop" ]; do
+        "$LOGBOOK" manager --kubeconfig "${1:-$KUBECONFIG}" --journal "${2:-$WORK/manager.db}" \
+          --identity e2e-manager --metrics-bind 127.0.0.1:18080 >>"$WORK/manager.log" 2>&1 || true
+        echo "supervisor: manager exited" >>"$WORK/manager.log"
+        sleep 0.5
+      done
+    ) &
+    MANAGER_SUP=$!
+  fi
+  wait_for "manager /readyz" 90 curl -sf 127.0.0.1:18080/readyz
+}
+manager_pid() { pgrep -f -- "--identity e2e-manager" | head -1; }
+crash_manager() { # SIGNAL: the supervisor restarts it
+  local pid
+  pid=$(manager_pid)
+  [ -n "$pid" ] && kill "-${1:-KILL}" "$pid"
+  wait_for "manager $pid gone" 30 bash -c "! kill -0 $pid 2>/dev/null"
+}
+stop_manager() {
+  [ -n "$MANAGER_SUP" ] || return 0
+  touch "$WORK/manager.stop"
+  local pid
+  pid=$(manager_pid)
+  [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null || true
+  wait "$MANAGER_SUP" 2>/dev/null || true
+  MANAGER_SUP=
+}
+start_nodesim() {
+  "$LOGBOOK" nodesim --kubeconfig "$KUBECONFIG_ADMIN" --nodes 3 >>"$WORK/nodesim.log" 2>&1 &
+  NODESIM_PID=$!
+}
+stop_nodesim() {
+  [ -n "$NODESIM_PID" ] || return 0
+  kill "$NODESIM_PID" 2>/dev/null || true
+  wait "$NODESIM_PID" 2>/dev/null || true
+  NODESIM_PID=
+}
+metric() { curl -sf 127.0.0.1:18080/metrics | awk -v m="$1" '$1 == m {print $2}'; }
+
+# every journal must replay clean
+replay_ok() { # JOURNAL
+  "$LOGBOOK" journal check "$1" >/dev/null && "$LOGBOOK" replay "$1" | tee -a "$WORK/replay.log" | grep -q '^verified '
+}
+
+# no pod name was created twice, and every create/delete took effect once
+no_double_actions() { # JOURNAL
+  local dup
+  dup=$("$LOGBOOK" query "$1" "SELECT name FROM actions WHERE kind='Pod' AND verb='create' GROUP BY name HAVING count(*) > 1" | sed -n '3,$p' | grep -v '^(' || true)
+  [ -z "$dup" ] || { log "pods created twice: $dup"; return 1; }
+  dup=$("$LOGBOOK" query "$1" "SELECT name FROM actions WHERE kind='Pod' AND verb='delete' GROUP BY name HAVING count(*) > 1" | sed -n '3,$p' | grep -v '^(' || true)
+  [ -z "$dup" ] || { log "pods deleted twice: $dup"; return 1; }
+}
+
+run_test() { # NAME FUNCTION
+  local rc
+  log "=== $1"
+  # not `if (...)`: errexit is ignored inside a condition, and a failing
+  # step must fail the test
+  set +e
+  (
+    set -e
+    "$2"
+  )
+  rc=$?
+  set -e
+  if [ "$rc" = 0 ]; then
+    PASS=$((PASS + 1))
+    log "ok   $1"
+  else
+    FAIL=$((FAIL + 1))
+    FAILED+=("$1")
+    log "FAIL $1 (logs: $WORK/manager.log $WORK/nodesim.log)"
+  fi
+}
+
+replay_journals() {
+  local j n=0
+  for j in "$WORK"/*.db; do
+    replay_ok "$j" || { log "journal $j does not replay clean"; return 1; }
+    n=$((n + 1))
+  done
+  [ "$n" -gt 0 ]
+  no_double_actions "$WORK/manager.db"
+}
