@@ -26,7 +26,7 @@ struct lb_outcome {
   char *body;        /* returned object or Status JSON (malloc'd; the
                         callback takes ownership); may be NULL */
   size_t body_len;
-  int64_t at_ms;     /* when the outcome was observed (backend clock) */
+  int64_t at_ms; /* when the outcome was observed (backend clock) */
 };
 
 typedef void (*lb_outcome_cb)(void *ctx, const struct lb_action *a,
@@ -42,7 +42,7 @@ struct lb_actuator {
    * will be retried by the backend: journaled as a RETRY event, which the
    * engine does not fold (the action stays in flight). May be NULL. */
   lb_outcome_cb on_retry;
-  void *ctx;                /* passed to on_outcome */
+  void *ctx; /* passed to on_outcome */
 };
 
 #endif

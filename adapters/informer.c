@@ -167,8 +167,8 @@ static void on_list_done(void *ctx, struct lb_kube_result *res) {
     if (lb_json_member(s, n, ms, "continue", &cs, &ce) && s[cs] == '"' &&
         ce - cs > 2)
       inf->cont = lb_strndup(s + cs + 1, ce - cs - 2);
-    if (lb_json_member(s, n, ms, "resourceVersion", &rs, &re) &&
-        s[rs] == '"' && re - rs - 2 < sizeof inf->rv) {
+    if (lb_json_member(s, n, ms, "resourceVersion", &rs, &re) && s[rs] == '"' &&
+        re - rs - 2 < sizeof inf->rv) {
       memcpy(inf->rv, s + rs + 1, re - rs - 2);
       inf->rv[re - rs - 2] = '\0';
     }
@@ -257,7 +257,9 @@ static void on_watch_done(void *ctx, struct lb_kube_result *res) {
   }
   lb_log("warn", "watch ended", "resource=%s status=%d error=\"%s\" parse=%s",
          inf->res->resource, res->status, res->curl_error,
-         perr ? lb_err_name(perr) : tail ? "cut mid-line" : "ok");
+         perr   ? lb_err_name(perr)
+         : tail ? "cut mid-line"
+                : "ok");
   backoff(inf, 0);
 }
 

@@ -44,8 +44,13 @@ struct lb_informer_sink {
   void *ctx;
 };
 
-enum { LB_INF_IDLE = 0, LB_INF_LISTING, LB_INF_WATCHING, LB_INF_BACKOFF,
-       LB_INF_STOPPED };
+enum {
+  LB_INF_IDLE = 0,
+  LB_INF_LISTING,
+  LB_INF_WATCHING,
+  LB_INF_BACKOFF,
+  LB_INF_STOPPED
+};
 
 struct lb_informer {
   struct lb_kube *k;
@@ -53,13 +58,13 @@ struct lb_informer {
   struct lb_informer_sink sink;
   int state;
   char rv[64];
-  char *cont;               /* continue token of the list in progress */
-  struct lb_kube_req *req;  /* list page or watch in flight */
+  char *cont;              /* continue token of the list in progress */
+  struct lb_kube_req *req; /* list page or watch in flight */
   struct lb_watchparse wp;
   uv_timer_t timer;
   int backoff_ms;
   int64_t relists, restarts, events;
-  int synced;               /* a full list has been delivered */
+  int synced; /* a full list has been delivered */
   int closing;
   void (*on_closed)(struct lb_informer *inf);
 };

@@ -198,7 +198,8 @@ static int on_curl_timer(CURLM *m, long timeout_ms, void *userp) {
   return 0;
 }
 
-/* --- easy handles ------------------------------------------------------------ */
+/* --- easy handles ------------------------------------------------------------
+ */
 static size_t on_body(char *p, size_t size, size_t n, void *ud) {
   struct lb_kube_req *r = ud;
   size_t len = size * n;
@@ -285,7 +286,8 @@ static int start(struct lb_kube_req *r) {
   return 0;
 }
 
-/* --- token bucket ------------------------------------------------------------ */
+/* --- token bucket ------------------------------------------------------------
+ */
 static void refill(struct lb_kube *k) {
   uint64_t now = uv_now(k->loop);
   k->tokens += (double)(now - k->refill_ms) * k->o.qps / 1000.0;
@@ -416,7 +418,8 @@ void lb_kube_stats(const struct lb_kube *k, struct lb_kube_stats *out) {
   *out = k->stats;
 }
 
-/* --- lifecycle ---------------------------------------------------------------- */
+/* --- lifecycle
+ * ---------------------------------------------------------------- */
 static int blob_of(struct curl_blob *b, const char *pem, size_t len) {
   if (!pem)
     return 0;
@@ -512,9 +515,8 @@ void lb_kube_close(struct lb_kube *k) {
   uv_close((uv_handle_t *)&k->bucket_timer, handle_closed);
 }
 
-char *lb_kube_path(const char *group, const char *version,
-                   const char *resource, const char *ns, const char *name,
-                   const char *sub) {
+char *lb_kube_path(const char *group, const char *version, const char *resource,
+                   const char *ns, const char *name, const char *sub) {
   struct lb_buf b = LB_BUF_INIT;
   if (!group || !*group)
     lb_buf_addf(&b, "/api/%s", version);

@@ -12,8 +12,8 @@
  *
  * Streams (watches) skip the bucket's queue after one token, deliver body
  * bytes as they arrive, and end with the same done callback; a stream that
- * stays silent for LB_WATCH_STALL_SECONDS (env, default 75) is cut. Callbacks run
- * on the loop thread. Handles are owned by the client; a request handle is
+ * stays silent for LB_WATCH_STALL_SECONDS (env, default 75) is cut. Callbacks
+ * run on the loop thread. Handles are owned by the client; a request handle is
  * valid until its done callback returns.
  */
 #ifndef LB_KUBE_H
@@ -31,7 +31,8 @@ struct lb_kube_opts {
   long connect_timeout_ms; /* (5000) */
   long request_timeout_ms; /* non-streaming requests (30000) */
 };
-#define LB_KUBE_OPTS_INIT {30.0, 50, 5000, 30000}
+#define LB_KUBE_OPTS_INIT                                                      \
+  { 30.0, 50, 5000, 30000 }
 
 struct lb_kube;
 struct lb_kube_req;
@@ -75,8 +76,7 @@ void lb_kube_stats(const struct lb_kube *k, struct lb_kube_stats *out);
 
 /* Path of a resource: "/api/v1/namespaces/NS/pods[/NAME][/SUB]" or
  * "/apis/GROUP/VERSION/...". ns "" = cluster-wide. Returns malloc'd. */
-char *lb_kube_path(const char *group, const char *version,
-                   const char *resource, const char *ns, const char *name,
-                   const char *sub);
+char *lb_kube_path(const char *group, const char *version, const char *resource,
+                   const char *ns, const char *name, const char *sub);
 
 #endif

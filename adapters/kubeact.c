@@ -110,8 +110,9 @@ static int submit(struct lb_actuator *self, const struct lb_action *a) {
   ka->inflight++;
   if (!res) {
     struct lb_buf b = LB_BUF_INIT;
-    lb_buf_addf(&b, "{\"kind\":\"Status\",\"message\":\"no API resource "
-                    "known for %s/%s\"}",
+    lb_buf_addf(&b,
+                "{\"kind\":\"Status\",\"message\":\"no API resource "
+                "known for %s/%s\"}",
                 a->api_group, a->kind);
     struct lb_kube_result r = {0, NULL, 0, -1, ""};
     r.body = lb_buf_detach(&b, &r.len);

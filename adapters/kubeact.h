@@ -27,8 +27,8 @@ struct lb_kubeact {
   struct lb_actuator act; /* first: the runner sees this */
   struct lb_kube *k;
   uv_loop_t *loop;
-  int max_attempts;        /* (8) */
-  int inflight;            /* requests not yet finally answered */
+  int max_attempts;           /* (8) */
+  int inflight;               /* requests not yet finally answered */
   int64_t done_by_verb[4][6]; /* [verb][status class] final outcomes */
   int64_t retries;
 };

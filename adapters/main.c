@@ -22,8 +22,10 @@ static const char usage[] =
     "usage: logbook <command> [options]\n"
     "\n"
     "  sim [--journal F] [--seed N] [--scenario NAME] [--fresh] [-v] [-q]\n"
-    "        run a scenario (demo, scale, rollout, mini) on the embedded simulated\n"
-    "        cluster through the whole pipeline; leaves a journal (logbook.db)\n"
+    "        run a scenario (demo, scale, rollout, mini) on the embedded "
+    "simulated\n"
+    "        cluster through the whole pipeline; leaves a journal "
+    "(logbook.db)\n"
     "  manager [--kubeconfig F] [--journal F] [--metrics-bind ADDR:PORT]\n"
     "          [--leader-elect=true|false] [--lease-namespace NS]\n"
     "          [--lease-name N] [--qps Q] [--burst B] [--durability P]\n"
@@ -38,7 +40,8 @@ static const char usage[] =
     "  query F \"SQL\"\n"
     "        run an audit query (views: pod_history, decisions_explained,\n"
     "        action_log, failed_actions, rollout_timeline, admission_denials)\n"
-    "  journal check F            integrity: torn tail, hash chain, missing seq\n"
+    "  journal check F            integrity: torn tail, hash chain, missing "
+    "seq\n"
     "  journal dump F [--from N] [--to N]   events as JSON lines\n"
     "  journal truncate F --after SEQ --force   cut the journal after SEQ\n"
     "  version\n";
@@ -104,7 +107,8 @@ static int cmd_sim(int argc, char **argv) {
       return die_usage("unknown option for sim");
   }
   if (lb_simrun_steps(scenario) < 0) {
-    fprintf(stderr, "logbook: unknown scenario '%s' (demo, scale, rollout, mini)\n",
+    fprintf(stderr,
+            "logbook: unknown scenario '%s' (demo, scale, rollout, mini)\n",
             scenario);
     return 2;
   }
@@ -405,7 +409,8 @@ static int cmd_journal(int argc, char **argv) {
       fprintf(stderr, "logbook: %s: %s\n", lb_strerror(rc),
               lb_journal_errmsg(j));
     else if (j)
-      fprintf(stderr, "logbook: TRUNCATED %s after seq %" PRId64
+      fprintf(stderr,
+              "logbook: TRUNCATED %s after seq %" PRId64
               ": later events, decisions, actions and snapshots deleted\n",
               path, after);
     lb_journal_close(j);

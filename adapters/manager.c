@@ -178,7 +178,8 @@ static void start_pipeline(struct mgr *m) {
   schedule_tick(m);
 }
 
-/* --- leader election over a coordination.k8s.io/v1 Lease ------------------- */
+/* --- leader election over a coordination.k8s.io/v1 Lease -------------------
+ */
 static void micro_time(long long ms, char out[40]) {
   char t[32];
   lb_time_rfc3339(ms, t);
@@ -199,8 +200,9 @@ static char *lease_body(struct mgr *m, const char *acquire) {
   struct lb_buf b = LB_BUF_INIT;
   char now[40];
   micro_time(lb_wall_ms(), now);
-  lb_buf_adds(&b, "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\","
-                  "\"metadata\":{\"name\":");
+  lb_buf_adds(&b,
+              "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\","
+              "\"metadata\":{\"name\":");
   lb_buf_add_json_str(&b, m->o->lease_name);
   lb_buf_adds(&b, ",\"namespace\":");
   lb_buf_add_json_str(&b, m->o->lease_namespace);
@@ -260,9 +262,9 @@ static void on_lease_write(void *ctx, struct lb_kube_result *res) {
 }
 
 static void write_lease(struct mgr *m, int create) {
-  char *path = lb_kube_path("coordination.k8s.io", "v1", "leases",
-                            m->o->lease_namespace, create ? "" : m->o->lease_name,
-                            "");
+  char *path =
+      lb_kube_path("coordination.k8s.io", "v1", "leases", m->o->lease_namespace,
+                   create ? "" : m->o->lease_name, "");
   if (!acquire_time[0]) /* re-acquiring our own lease after a restart */
     micro_time(lb_wall_ms(), acquire_time);
   char *body = lease_body(m, acquire_time);
@@ -334,8 +336,8 @@ static void on_lease_get(void *ctx, struct lb_kube_result *res) {
 static void lease_try(struct mgr *m) {
   char *path = lb_kube_path("coordination.k8s.io", "v1", "leases",
                             m->o->lease_namespace, m->o->lease_name, "");
-  if (!path || lb_kube_request(m->k, "GET", path, NULL, NULL, on_lease_get, m,
-                               NULL))
+  if (!path ||
+      lb_kube_request(m->k, "GET", path, NULL, NULL, on_lease_get, m, NULL))
     lease_again(m, 2000);
   free(path);
 }
@@ -395,7 +397,8 @@ static void metrics(struct mgr *m, struct lb_buf *b) {
   for (int v = 1; v < 4; v++)
     for (int c = 0; c < 6; c++)
       if (m->ka.done_by_verb[v][c])
-        lb_buf_addf(b, "logbook_actions_total{verb=\"%s\",result=\"%s\"} %lld\n",
+        lb_buf_addf(b,
+                    "logbook_actions_total{verb=\"%s\",result=\"%s\"} %lld\n",
                     verbs[v], cls[c], (long long)m->ka.done_by_verb[v][c]);
   lb_buf_addf(b,
               "# HELP logbook_action_retries_total Attempts retried after "
@@ -441,8 +444,10 @@ static void respond(struct conn *c, int status, const char *ctype,
   lb_buf_addf(&b,
               "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
               "Connection: close\r\n\r\n%s",
-              status, status == 200 ? "OK" : status == 404 ? "Not Found"
-                                                            : "Service Unavailable",
+              status,
+              status == 200   ? "OK"
+              : status == 404 ? "Not Found"
+                              : "Service Unavailable",
               ctype, strlen(body), body);
   c->out = lb_buf_detach(&b, NULL);
   uv_buf_t buf = uv_buf_init(c->out, (unsigned)strlen(c->out));
@@ -475,7 +480,9 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   } else if (!strncmp(c->buf, "GET /readyz ", 12)) {
     int ok = ready(m);
     respond(c, ok ? 200 : 503, "text/plain",
-            ok ? "ok\n" : m->leader ? "syncing\n" : "standby\n");
+            ok          ? "ok\n"
+            : m->leader ? "syncing\n"
+                        : "standby\n");
   } else if (!strncmp(c->buf, "GET /metrics ", 13)) {
     struct lb_buf b = LB_BUF_INIT;
     metrics(m, &b);
@@ -519,7 +526,8 @@ static int start_http(struct mgr *m) {
   return 0;
 }
 
-/* --- shutdown ----------------------------------------------------------------- */
+/* --- shutdown
+ * ----------------------------------------------------------------- */
 static void close_walk(uv_handle_t *h, void *arg) {
   (void)arg;
   if (!uv_is_closing(h))
@@ -628,7 +636,8 @@ int lb_manager_run(const struct lb_manager_opts *o) {
   }
   lb_journal_meta_set(m->j, "source", "manager");
   lb_journal_meta_set(m->j, "cluster.server", m->cfg.server);
-  lb_log("info", "journal recovered", "journal=%s events=%lld decisions=%lld "
+  lb_log("info", "journal recovered",
+         "journal=%s events=%lld decisions=%lld "
          "inflight=%zu server=%s kubeconfig=%s",
          o->journal, (long long)lb_engine_last_seq(m->e),
          (long long)lb_engine_decision_seq(m->e),

@@ -15,18 +15,18 @@
 #define LB_MANAGER_H
 
 struct lb_manager_opts {
-  const char *kubeconfig;     /* NULL: search order of kubeconfig.h */
-  const char *journal;        /* (logbook.db) */
-  const char *metrics_bind;   /* "127.0.0.1:8080"; "" = off */
-  int leader_elect;           /* (1) */
-  const char *lease_namespace;/* (kruise-system) */
-  const char *lease_name;     /* (logbook-manager) */
-  const char *identity;       /* (hostname_pid) */
-  int lease_seconds;          /* (15) */
-  int renew_deadline_seconds; /* (10) */
-  double qps;                 /* (30) */
-  int burst;                  /* (50) */
-  int durability;             /* enum lb_durability */
+  const char *kubeconfig;      /* NULL: search order of kubeconfig.h */
+  const char *journal;         /* (logbook.db) */
+  const char *metrics_bind;    /* "127.0.0.1:8080"; "" = off */
+  int leader_elect;            /* (1) */
+  const char *lease_namespace; /* (kruise-system) */
+  const char *lease_name;      /* (logbook-manager) */
+  const char *identity;        /* (hostname_pid) */
+  int lease_seconds;           /* (15) */
+  int renew_deadline_seconds;  /* (10) */
+  double qps;                  /* (30) */
+  int burst;                   /* (50) */
+  int durability;              /* enum lb_durability */
 };
 
 void lb_manager_opts_init(struct lb_manager_opts *o);

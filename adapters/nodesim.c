@@ -18,8 +18,15 @@
 #include "log.h"
 #include "resources.h"
 
-enum { SP_PENDING = 0, SP_SCHEDULED, SP_RUNNING, SP_READY, SP_RESTARTING,
-       SP_TERMINATING, SP_GONE };
+enum {
+  SP_PENDING = 0,
+  SP_SCHEDULED,
+  SP_RUNNING,
+  SP_READY,
+  SP_RESTARTING,
+  SP_TERMINATING,
+  SP_GONE
+};
 
 #define MAXC 16
 struct ctr {
@@ -70,9 +77,7 @@ static void ignore_done(void *ctx, struct lb_kube_result *res) {
   free(res->body);
 }
 
-static void now_str(char out[32]) {
-  lb_time_rfc3339(lb_wall_ms(), out);
-}
+static void now_str(char out[32]) { lb_time_rfc3339(lb_wall_ms(), out); }
 
 /* conditions written by others are kept; ours are replaced */
 static int ours(const char *t) {
@@ -108,8 +113,9 @@ static int gates_true(struct json_object *pod) {
 
 static void cond(struct lb_buf *b, int *first, const char *type, int ok,
                  const char *ts) {
-  lb_buf_addf(b, "%s{\"type\":\"%s\",\"status\":\"%s\",\"lastTransitionTime\":"
-                 "\"%s\"}",
+  lb_buf_addf(b,
+              "%s{\"type\":\"%s\",\"status\":\"%s\",\"lastTransitionTime\":"
+              "\"%s\"}",
               *first ? "" : ",", type, ok ? "True" : "False", ts);
   *first = 0;
 }
@@ -186,16 +192,16 @@ static void report(struct spod *p) {
                   "\"containerID\":\"containerd://%s\",\"ready\":%s,"
                   "\"started\":true,\"restartCount\":%d,\"state\":{\"running\":"
                   "{\"startedAt\":\"%s\"}}}",
-                  (unsigned long long)h, c->id,
-                  ready ? "true" : "false", c->restarts, ts);
+                  (unsigned long long)h, c->id, ready ? "true" : "false",
+                  c->restarts, ts);
     }
     lb_buf_adds(&b, "]");
   }
   lb_buf_adds(&b, "}}");
   char *path = lb_kube_path("", "v1", "pods", p->ns, p->name, "status");
   if (path && !b.err &&
-      !lb_kube_request(s->k, "PATCH", path, "application/merge-patch+json",
-                       b.p, on_report_done, p, NULL))
+      !lb_kube_request(s->k, "PATCH", path, "application/merge-patch+json", b.p,
+                       on_report_done, p, NULL))
     p->patching = 1;
   free(path);
   lb_buf_release(&b);
@@ -234,8 +240,9 @@ static void step(uv_timer_t *t) {
     lb_buf_adds(&b, "{\"apiVersion\":\"v1\",\"kind\":\"Binding\",\"metadata\":"
                     "{\"name\":");
     lb_buf_add_json_str(&b, p->name);
-    lb_buf_addf(&b, "},\"target\":{\"apiVersion\":\"v1\",\"kind\":\"Node\","
-                    "\"name\":\"%s\"}}",
+    lb_buf_addf(&b,
+                "},\"target\":{\"apiVersion\":\"v1\",\"kind\":\"Node\","
+                "\"name\":\"%s\"}}",
                 p->node);
     char *path = lb_kube_path("", "v1", "pods", p->ns, p->name, "binding");
     if (path)
@@ -254,9 +261,11 @@ static void step(uv_timer_t *t) {
       if (p->state == SP_RESTARTING &&
           strcmp(p->c[i].image, p->c[i].status_image))
         p->c[i].restarts++;
-      if (p->state == SP_SCHEDULED || strcmp(p->c[i].image, p->c[i].status_image))
+      if (p->state == SP_SCHEDULED ||
+          strcmp(p->c[i].image, p->c[i].status_image))
         new_id(s, p->c[i].id);
-      lb_strlcpy(p->c[i].status_image, p->c[i].image, sizeof p->c[i].status_image);
+      lb_strlcpy(p->c[i].status_image, p->c[i].image,
+                 sizeof p->c[i].status_image);
     }
     if (!p->started_ms)
       p->started_ms = lb_wall_ms();
@@ -294,7 +303,6 @@ static void spod_closed(uv_handle_t *h) {
   json_object_put(p->last);
   free(p);
 }
-
 
 static const char *jstr(struct json_object *o, const char *k) {
   struct json_object *v;
@@ -415,18 +423,20 @@ static void register_nodes(struct ns *s) {
     struct lb_buf b = LB_BUF_INIT, st = LB_BUF_INIT;
     char name[32], *path;
     snprintf(name, sizeof name, "sim-node-%d", i);
-    lb_buf_addf(&b, "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{"
-                    "\"name\":\"%s\",\"labels\":{\"kubernetes.io/hostname\":"
-                    "\"%s\",\"type\":\"logbook-nodesim\"}}}",
+    lb_buf_addf(&b,
+                "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{"
+                "\"name\":\"%s\",\"labels\":{\"kubernetes.io/hostname\":"
+                "\"%s\",\"type\":\"logbook-nodesim\"}}}",
                 name, name);
     lb_kube_request(s->k, "POST", "/api/v1/nodes", NULL, b.p, on_node_done, s,
                     NULL);
-    lb_buf_addf(&st, "{\"status\":{\"capacity\":{\"cpu\":\"32\",\"memory\":"
-                     "\"128Gi\",\"pods\":\"500\"},\"allocatable\":{\"cpu\":"
-                     "\"32\",\"memory\":\"128Gi\",\"pods\":\"500\"},"
-                     "\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\","
-                     "\"reason\":\"KubeletReady\",\"lastHeartbeatTime\":\"%s\","
-                     "\"lastTransitionTime\":\"%s\"}]}}",
+    lb_buf_addf(&st,
+                "{\"status\":{\"capacity\":{\"cpu\":\"32\",\"memory\":"
+                "\"128Gi\",\"pods\":\"500\"},\"allocatable\":{\"cpu\":"
+                "\"32\",\"memory\":\"128Gi\",\"pods\":\"500\"},"
+                "\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\","
+                "\"reason\":\"KubeletReady\",\"lastHeartbeatTime\":\"%s\","
+                "\"lastTransitionTime\":\"%s\"}]}}",
                 ts, ts);
     path = lb_kube_path("", "v1", "nodes", "", name, "status");
     lb_kube_request(s->k, "PATCH", path, "application/merge-patch+json", st.p,

@@ -19,9 +19,9 @@
 
 struct lb_nodesim_opts {
   const char *kubeconfig;
-  int nodes;      /* (3) */
-  uint64_t seed;  /* (1) */
-  int delay_ms[2];/* [min,max] of every step (100, 600) */
+  int nodes;       /* (3) */
+  uint64_t seed;   /* (1) */
+  int delay_ms[2]; /* [min,max] of every step (100, 600) */
 };
 void lb_nodesim_opts_init(struct lb_nodesim_opts *o);
 int lb_nodesim_run(const struct lb_nodesim_opts *o);

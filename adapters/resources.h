@@ -9,7 +9,7 @@ struct lb_resource {
   const char *resource; /* plural, e.g. "pods" */
   const char *kind;     /* "Pod" */
   int namespaced;
-  int crd;              /* served by a CRD (may be absent: 404) */
+  int crd; /* served by a CRD (may be absent: 404) */
 };
 
 extern const struct lb_resource lb_resources[];

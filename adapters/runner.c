@@ -144,8 +144,8 @@ failed:
   return fail(r, rc);
 }
 
-int lb_runner_push_raw(struct lb_runner *r, int source, int type,
-                       int64_t at_ms, char *body, size_t len) {
+int lb_runner_push_raw(struct lb_runner *r, int source, int type, int64_t at_ms,
+                       char *body, size_t len) {
   struct lb_event ev;
   int rc;
   lb_event_init(&ev);

@@ -48,10 +48,10 @@ struct lb_runner {
   int err;                 /* latched error in FAILED */
   struct lb_action *held;  /* actions of uncommitted decisions */
   size_t n_held, cap_held;
-  int64_t snapshot_every;  /* events between snapshots (0 = never) */
+  int64_t snapshot_every; /* events between snapshots (0 = never) */
   int64_t since_snapshot;
   int64_t events, decisions, actions; /* counters since init */
-  FILE *log;               /* decision log lines, or NULL */
+  FILE *log;                          /* decision log lines, or NULL */
 };
 
 /* Installs itself as the actuator's outcome callback. */
@@ -69,8 +69,8 @@ int lb_runner_recover(struct lb_runner *r);
 int lb_runner_push(struct lb_runner *r, struct lb_event *ev);
 /* Convenience: builds and pushes an event from parts (body malloc'd, taken
  * over; may be NULL). */
-int lb_runner_push_raw(struct lb_runner *r, int source, int type,
-                       int64_t at_ms, char *body, size_t len);
+int lb_runner_push_raw(struct lb_runner *r, int source, int type, int64_t at_ms,
+                       char *body, size_t len);
 /* Commits the batch and submits the held actions. */
 int lb_runner_flush(struct lb_runner *r);
 /* Pushes a tick if the engine wants one at or before now. */

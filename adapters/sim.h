@@ -67,17 +67,17 @@
 
 struct lb_sim_opts {
   uint64_t seed;
-  int64_t start_ms;         /* virtual epoch ms at start */
-  int nodes;                /* fake nodes pods are bound to (3) */
-  int64_t schedule_ms[2];   /* [min,max] delay create -> scheduled */
-  int64_t start_ms_[2];     /* scheduled -> Running */
-  int64_t ready_ms[2];      /* Running -> Ready */
-  int64_t restart_ms[2];    /* image change -> container running again */
-  int64_t terminate_ms[2];  /* deletion -> gone (scheduled pods) */
-  int64_t action_ms;        /* latency of every API write (5) */
-  int watch_window;         /* watch events kept for resuming (4096) */
-  int create_nodes;         /* create Node objects sim-node-0..nodes-1 at
-                               lb_sim_new, as ADDED events rv 1..nodes (1) */
+  int64_t start_ms;        /* virtual epoch ms at start */
+  int nodes;               /* fake nodes pods are bound to (3) */
+  int64_t schedule_ms[2];  /* [min,max] delay create -> scheduled */
+  int64_t start_ms_[2];    /* scheduled -> Running */
+  int64_t ready_ms[2];     /* Running -> Ready */
+  int64_t restart_ms[2];   /* image change -> container running again */
+  int64_t terminate_ms[2]; /* deletion -> gone (scheduled pods) */
+  int64_t action_ms;       /* latency of every API write (5) */
+  int watch_window;        /* watch events kept for resuming (4096) */
+  int create_nodes;        /* create Node objects sim-node-0..nodes-1 at
+                              lb_sim_new, as ADDED events rv 1..nodes (1) */
 };
 /* Fills defaults. */
 void lb_sim_opts_init(struct lb_sim_opts *o);
@@ -124,13 +124,13 @@ int lb_sim_delete(struct lb_sim *s, const char *group, const char *kind,
  * simulator (even write); events it causes are delivered in the same call. */
 typedef void (*lb_sim_event_cb)(void *ctx, int type, char *body, size_t len,
                                 int64_t at_ms);
-int lb_sim_watch(struct lb_sim *s, char *rv, size_t rv_size,
-                 lb_sim_event_cb cb, void *ctx);
+int lb_sim_watch(struct lb_sim *s, char *rv, size_t rv_size, lb_sim_event_cb cb,
+                 void *ctx);
 /* Lists every object (all kinds, sorted by kind, namespace, name), calling
  * cb with type LB_EV_LISTED and at_ms = now; writes the list
  * resourceVersion to rv. The callback must not write to the simulator. */
-int lb_sim_list(struct lb_sim *s, char *rv, size_t rv_size,
-                lb_sim_event_cb cb, void *ctx);
+int lb_sim_list(struct lb_sim *s, char *rv, size_t rv_size, lb_sim_event_cb cb,
+                void *ctx);
 
 /* The actuator backed by this simulator (owned by s). */
 struct lb_actuator *lb_sim_actuator(struct lb_sim *s);

@@ -18,7 +18,7 @@ struct step {
   int want_updated; /* pods at the update revision (-1: all) */
 };
 
-#define CS_MANIFEST(replicas, image, partition, max_unavailable)              \
+#define CS_MANIFEST(replicas, image, partition, max_unavailable)               \
   "{\"apiVersion\":\"apps.kruise.io/v1alpha1\",\"kind\":\"CloneSet\","         \
   "\"metadata\":{\"name\":\"web\",\"namespace\":\"default\","                  \
   "\"labels\":{\"app\":\"web\"}},\"spec\":{\"replicas\":" #replicas ","        \
@@ -56,7 +56,8 @@ static const struct step rollout[] = {
      CS_MANIFEST(10, "nginx:1.25", "0", "\"20%\""), 10, -1},
     {"roll out nginx:1.26, partition 50%", OP_PATCH,
      "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"nginx\","
-     "\"image\":\"nginx:1.26\"}]}},\"updateStrategy\":{\"partition\":\"50%\"}}}",
+     "\"image\":\"nginx:1.26\"}]}},\"updateStrategy\":{\"partition\":\"50%\"}}"
+     "}",
      10, 5},
     {"roll back to nginx:1.25 (partition 0)", OP_PATCH,
      "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"nginx\","
@@ -201,16 +202,15 @@ static void observe(struct lb_simrun *d, struct seen *s) {
   if (root && json_object_object_get_ex(root, "status", &st) &&
       json_object_object_get_ex(root, "metadata", &meta)) {
     struct json_object *g, *og, *r, *rr, *u;
-    s->status_ok =
-        json_object_object_get_ex(meta, "generation", &g) &&
-        json_object_object_get_ex(st, "observedGeneration", &og) &&
-        json_object_get_int64(g) == json_object_get_int64(og) &&
-        json_object_object_get_ex(st, "replicas", &r) &&
-        json_object_get_int(r) == s->pods &&
-        json_object_object_get_ex(st, "readyReplicas", &rr) &&
-        json_object_get_int(rr) == s->ready &&
-        json_object_object_get_ex(st, "updatedReplicas", &u) &&
-        json_object_get_int(u) == s->updated;
+    s->status_ok = json_object_object_get_ex(meta, "generation", &g) &&
+                   json_object_object_get_ex(st, "observedGeneration", &og) &&
+                   json_object_get_int64(g) == json_object_get_int64(og) &&
+                   json_object_object_get_ex(st, "replicas", &r) &&
+                   json_object_get_int(r) == s->pods &&
+                   json_object_object_get_ex(st, "readyReplicas", &rr) &&
+                   json_object_get_int(rr) == s->ready &&
+                   json_object_object_get_ex(st, "updatedReplicas", &u) &&
+                   json_object_get_int(u) == s->updated;
   }
   json_object_put(root);
   free(cs);
@@ -236,8 +236,8 @@ int lb_simrun_scenario(struct lb_simrun *d, const char *name, int from,
   const struct step *steps = find(name);
   int rc;
   if (!steps) {
-    snprintf(msg, msglen, "unknown scenario '%s' (try demo, scale, rollout, mini)",
-             name);
+    snprintf(msg, msglen,
+             "unknown scenario '%s' (try demo, scale, rollout, mini)", name);
     return LB_EINVAL;
   }
   for (int i = from; steps[i].desc; i++) {
@@ -264,7 +264,8 @@ int lb_simrun_scenario(struct lb_simrun *d, const char *name, int from,
       observe(d, &s);
       if (d->progress && (s.pods != last.pods || s.ready != last.ready ||
                           s.updated != last.updated))
-        fprintf(d->progress, "[+%7.1fs]   pods %2d  ready %2d  updated %2d%s%s%s\n",
+        fprintf(d->progress,
+                "[+%7.1fs]   pods %2d  ready %2d  updated %2d%s%s%s\n",
                 (double)(lb_sim_now(d->sim) - d->t0) / 1000.0, s.pods, s.ready,
                 s.updated, *s.update_rev ? "  (update revision " : "",
                 *s.update_rev ? s.update_rev : "", *s.update_rev ? ")" : "");

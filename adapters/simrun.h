@@ -19,14 +19,14 @@
 
 /* The watch cursor and progress of one driver. */
 struct lb_simrun {
-  struct lb_sim *sim;       /* borrowed */
-  struct lb_runner *run;    /* borrowed */
-  char rv[32];              /* watch cursor */
-  FILE *progress;           /* progress lines, or NULL */
-  int64_t t0;               /* virtual start, for "+12.3s" */
-  int64_t deadline_ms;      /* per step (600000) */
-  int step;                 /* steps completed */
-  int64_t last_tick;        /* virtual time of the last tick pushed */
+  struct lb_sim *sim;    /* borrowed */
+  struct lb_runner *run; /* borrowed */
+  char rv[32];           /* watch cursor */
+  FILE *progress;        /* progress lines, or NULL */
+  int64_t t0;            /* virtual start, for "+12.3s" */
+  int64_t deadline_ms;   /* per step (600000) */
+  int step;              /* steps completed */
+  int64_t last_tick;     /* virtual time of the last tick pushed */
 };
 
 void lb_simrun_init(struct lb_simrun *d, struct lb_sim *sim,

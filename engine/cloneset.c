@@ -20,11 +20,11 @@ struct rec {
   struct lb_rctx *c;
   struct lb_cloneset *cs;
   char update_rev[300], current_rev[300];
-  char *rev_data;        /* revision data of the template (malloc'd) */
+  char *rev_data; /* revision data of the template (malloc'd) */
   int collision_count;
   struct lb_cs_podinfo *pi; /* active pods */
   size_t n;
-  int inactive;          /* owned pods terminating or finished */
+  int inactive; /* owned pods terminating or finished */
   struct lb_cs_calc calc;
   struct lb_cs_status st; /* computed status (borrowed strings) */
   char *label_selector;
@@ -128,8 +128,8 @@ static int collect(struct rec *r, struct lb_map *nodes) {
   qsort(r->pi, r->n, sizeof *r->pi, cmp_name);
   for (size_t i = 0; i < r->n; i++) {
     struct lb_pod *p = r->pi[i].pod;
-    r->pi[i].node_rank = p->node ? (int)(intptr_t)lb_map_get(nodes, p->node) - 1
-                                 : 0;
+    r->pi[i].node_rank =
+        p->node ? (int)(intptr_t)lb_map_get(nodes, p->node) - 1 : 0;
   }
   return 0;
 }
@@ -192,8 +192,8 @@ static struct json_object *template_of_revision(struct rec *r,
   return t;
 }
 
-static char *pod_body(struct rec *r, struct json_object *tmpl,
-                      const char *rev, const char *name, const char *id) {
+static char *pod_body(struct rec *r, struct json_object *tmpl, const char *rev,
+                      const char *name, const char *id) {
   struct lb_cloneset *cs = r->cs;
   struct json_object *pod = json_object_new_object(), *meta, *labels, *annos,
                      *refs, *ref, *spec = NULL;
@@ -223,7 +223,8 @@ static char *pod_body(struct rec *r, struct json_object *tmpl,
           json_object_object_add(annos, k, json_object_get(v));
     }
   }
-  json_object_object_add(labels, LB_LABEL_REVISION, json_object_new_string(rev));
+  json_object_object_add(labels, LB_LABEL_REVISION,
+                         json_object_new_string(rev));
   json_object_object_add(labels, LB_LABEL_TEMPLATE_HASH,
                          json_object_new_string(dash ? dash + 1 : rev));
   json_object_object_add(labels, LB_LABEL_INSTANCE_ID,
@@ -231,7 +232,8 @@ static char *pod_body(struct rec *r, struct json_object *tmpl,
   json_object_object_add(labels, LB_LABEL_LIFECYCLE,
                          json_object_new_string("PreparingNormal"));
   lb_time_rfc3339(r->c->now, ts);
-  json_object_object_add(annos, LB_ANNO_LIFECYCLE_TS, json_object_new_string(ts));
+  json_object_object_add(annos, LB_ANNO_LIFECYCLE_TS,
+                         json_object_new_string(ts));
   json_object_object_add(meta, "labels", labels);
   json_object_object_add(meta, "annotations", annos);
   refs = json_object_new_array();
@@ -256,8 +258,8 @@ static char *pod_body(struct rec *r, struct json_object *tmpl,
 
 /* Instance id: 5 chars of the upstream alphabet derived from the CloneSet
  * uid, the event seq and a counter — deterministic, unique in the set. */
-static void new_id(struct rec *r, unsigned *counter, char id[6],
-                   char *name, size_t name_n) {
+static void new_id(struct rec *r, unsigned *counter, char id[6], char *name,
+                   size_t name_n) {
   for (;;) {
     char seedtxt[128];
     int n = snprintf(seedtxt, sizeof seedtxt, "%s:%lld:%u", r->cs->o.uid,
@@ -286,8 +288,10 @@ static int create_pods(struct rec *r, int n, int n_old) {
   if (n_old > 0) {
     tmpl_old = template_of_revision(r, old_rev);
     if (!tmpl_old) {
-      lb_rctx_reasonf(r->c, "current revision %s not found; creating %d "
-                      "pod(s) at the update revision instead", old_rev, n_old);
+      lb_rctx_reasonf(r->c,
+                      "current revision %s not found; creating %d "
+                      "pod(s) at the update revision instead",
+                      old_rev, n_old);
       n_old = 0;
     }
   }
@@ -316,8 +320,8 @@ static int create_pods(struct rec *r, int n, int n_old) {
         json_object_put(root);
         free(body);
         lb_rctx_reasonf(r->c, "refusing to create pods: spec.selector does "
-                        "not match the labels of spec.template; fix the "
-                        "manifest");
+                              "not match the labels of spec.template; fix the "
+                              "manifest");
         goto out;
       }
       lb_obj_free(po);
@@ -397,8 +401,8 @@ static int scale(struct rec *r) {
   }
   if (k->scale_up > 0) {
     int active = (int)r->n;
-    int batch = r->c->opts->slow_start ? (active > 0 ? active : 1)
-                                       : k->scale_up;
+    int batch =
+        r->c->opts->slow_start ? (active > 0 ? active : 1) : k->scale_up;
     if (batch > r->c->opts->max_batch)
       batch = r->c->opts->max_batch;
     int n = k->scale_up < batch ? k->scale_up : batch;
@@ -434,7 +438,8 @@ static int scale(struct rec *r) {
     qsort(v, nv, sizeof *v, cmp_victim_ptr);
     rc = delete_some(r, v, nv, (int)nv, &budget, "specified delete");
     if (rc == 0)
-      lb_rctx_reasonf(r->c, "specified delete of %zu pod(s) waits: ready "
+      lb_rctx_reasonf(r->c,
+                      "specified delete of %zu pod(s) waits: ready "
                       "pods may be deleted only within deleteReadyLimit %d "
                       "(maxUnavailable %d + surplus %d - unavailable %d)",
                       nv, k->delete_ready_limit, k->max_unavailable,
@@ -476,7 +481,8 @@ static int scale(struct rec *r) {
     if (d2 < 0)
       return d2;
     if (d1 + d2 == 0)
-      lb_rctx_reasonf(r->c, "scale down waits: every candidate is ready "
+      lb_rctx_reasonf(r->c,
+                      "scale down waits: every candidate is ready "
                       "and deleteReadyLimit %d is used up",
                       k->delete_ready_limit);
     return d1 + d2 > 0;
@@ -505,8 +511,10 @@ static int refresh(struct rec *r) {
     }
   }
   if (n)
-    lb_rctx_reasonf(r->c, "refresh: %d pod(s) PreparingNormal -> Normal "
-                    "(no preNormal hook)", n);
+    lb_rctx_reasonf(r->c,
+                    "refresh: %d pod(s) PreparingNormal -> Normal "
+                    "(no preNormal hook)",
+                    n);
   return n;
 }
 
@@ -519,19 +527,24 @@ static int update(struct rec *r) {
   int unavailable = 0, admitted = 0, rc = 0;
   if (cs->paused) {
     if (k->update_num)
-      lb_rctx_reasonf(r->c, "update paused: %d pod(s) wait for "
-                      "updateStrategy.paused=false", k->update_num);
+      lb_rctx_reasonf(r->c,
+                      "update paused: %d pod(s) wait for "
+                      "updateStrategy.paused=false",
+                      k->update_num);
     return 0;
   }
   if (k->update_num <= 0) {
     if (k->update_num == 0 && k->partition > 0 &&
         strcmp(r->current_rev, r->update_rev))
-      lb_rctx_reasonf(r->c, "update holds at partition %d: %d pod(s) stay "
-                      "at old revisions", k->partition, k->partition);
+      lb_rctx_reasonf(r->c,
+                      "update holds at partition %d: %d pod(s) stay "
+                      "at old revisions",
+                      k->partition, k->partition);
     return 0;
   }
   if (k->update_max_unavailable < 1)
-    lb_rctx_reasonf(r->c, "update cannot progress: maxUnavailable resolves "
+    lb_rctx_reasonf(r->c,
+                    "update cannot progress: maxUnavailable resolves "
                     "to %d and maxSurge to %d; raise one of them",
                     k->max_unavailable, k->max_surge);
   cand = calloc(r->n + 1, sizeof *cand);
@@ -556,9 +569,10 @@ static int update(struct rec *r) {
         break;
       unavailable++;
     }
-    if ((rc = patch_pod(r, cand[i]->pod,
-                        "{\"metadata\":{\"labels\":{\"" LB_LABEL_SPECIFIED_DELETE
-                        "\":\"true\"}}}")))
+    if ((rc =
+             patch_pod(r, cand[i]->pod,
+                       "{\"metadata\":{\"labels\":{\"" LB_LABEL_SPECIFIED_DELETE
+                       "\":\"true\"}}}")))
       break;
     lb_buf_addf(&b, "%s%s", admitted ? "," : "", cand[i]->pod->o.name);
     admitted++;
@@ -690,8 +704,9 @@ static int ensure_revision(struct rec *r) {
   lb_buf_add_json_str(&b, cs->o.name);
   lb_buf_adds(&b, ",\"uid\":");
   lb_buf_add_json_str(&b, cs->o.uid);
-  lb_buf_addf(&b, ",\"controller\":true,\"blockOwnerDeletion\":true}]},"
-                  "\"revision\":%lld,\"data\":",
+  lb_buf_addf(&b,
+              ",\"controller\":true,\"blockOwnerDeletion\":true}]},"
+              "\"revision\":%lld,\"data\":",
               (long long)(cur ? cur->revision + 1 : 1));
   lb_buf_adds(&b, r->rev_data);
   lb_buf_adds(&b, "}");
@@ -717,7 +732,7 @@ int lb_cloneset_reconcile(struct lb_rctx *c, struct lb_obj *o) {
   lb_map_init(&nodes);
   if (o->deleting_ms) {
     lb_rctx_reasonf(c, "CloneSet is being deleted; its pods are left to "
-                    "garbage collection");
+                       "garbage collection");
     return 0;
   }
   if ((rc = resolve_revisions(&r)) || (rc = collect(&r, &nodes)))
@@ -742,8 +757,8 @@ int lb_cloneset_reconcile(struct lb_rctx *c, struct lb_obj *o) {
         goto out;
       }
       if (!acted && !r.calc.update_num && r.n == (size_t)cs->replicas)
-        lb_rctx_reasonf(c, "steady: %d/%d pods at %s, partition %d",
-                        (int)r.n, cs->replicas, r.update_rev, r.calc.partition);
+        lb_rctx_reasonf(c, "steady: %d/%d pods at %s, partition %d", (int)r.n,
+                        cs->replicas, r.update_rev, r.calc.partition);
     }
   }
   rc = status(&r);

@@ -69,11 +69,11 @@ void lb_cs_calc(const struct lb_cs_calc_in *in, struct lb_cs_calc *out);
 /* Per-pod facts the orderings need, computed once per reconcile. */
 struct lb_cs_podinfo {
   struct lb_pod *pod;
-  int is_new;          /* at update revision */
-  int available;       /* ready >= minReadySeconds and lifecycle Normal */
-  int predeleting;     /* lifecycle PreparingDelete */
-  int to_delete;       /* specified-delete label or in podsToDelete */
-  int node_rank;       /* other pods of the set on the same node */
+  int is_new;      /* at update revision */
+  int available;   /* ready >= minReadySeconds and lifecycle Normal */
+  int predeleting; /* lifecycle PreparingDelete */
+  int to_delete;   /* specified-delete label or in podsToDelete */
+  int node_rank;   /* other pods of the set on the same node */
 };
 /* qsort comparators: scale-in victims first; update candidates first. */
 int lb_cs_cmp_victim(const void *a, const void *b);

@@ -35,7 +35,8 @@ void lb_cs_calc(const struct lb_cs_calc_in *in, struct lb_cs_calc *r) {
   int old_active = in->old_total - in->old_predeleting;
   int predeleting = in->new_predeleting + in->old_predeleting;
   int to_delete = in->new_to_delete + in->old_to_delete;
-  r->total_unavailable = predeleting + in->new_unavailable + in->old_unavailable;
+  r->total_unavailable =
+      predeleting + in->new_unavailable + in->old_unavailable;
 
   r->update_old_diff = imax(old_active - r->partition, 0);
   r->update_new_diff = imin(new_active - (R - r->partition), 0);
@@ -43,9 +44,9 @@ void lb_cs_calc(const struct lb_cs_calc_in *in, struct lb_cs_calc *r) {
   if (r->max_surge > 0) {
     int scale_surge = 0, scale_old_surge = 0, update_surge = 0;
     if (to_delete > 0) {
-      scale_surge = imin(
-          imax(r->total_unavailable + to_delete - r->max_unavailable, 0),
-          to_delete);
+      scale_surge =
+          imin(imax(r->total_unavailable + to_delete - r->max_unavailable, 0),
+               to_delete);
       if (scale_surge > in->new_to_delete)
         scale_old_surge = scale_surge - in->new_to_delete;
     }
@@ -80,8 +81,8 @@ void lb_cs_calc(const struct lb_cs_calc_in *in, struct lb_cs_calc *r) {
     int n = current - to_delete - r->expected_total;
     if (n > 0) {
       r->scale_down = n;
-      r->scale_down_old = imin(
-          imax(current_old - in->old_to_delete - r->expected_old, 0), n);
+      r->scale_down_old =
+          imin(imax(current_old - in->old_to_delete - r->expected_old, 0), n);
     }
   }
   r->delete_ready_limit =
@@ -107,17 +108,17 @@ static int phase_rank(int ph) {
 int lb_cs_cmp_victim(const void *a, const void *b) {
   const struct lb_cs_podinfo *x = a, *y = b;
   const struct lb_pod *p = x->pod, *q = y->pod;
-  CMP(p->node != NULL, q->node != NULL);          /* unscheduled first */
+  CMP(p->node != NULL, q->node != NULL);           /* unscheduled first */
   CMP(phase_rank(p->phase), phase_rank(q->phase)); /* Pending<Unknown<Run */
-  CMP(x->available, y->available);                /* unavailable first */
-  CMP(p->ready, q->ready);                        /* not-ready first */
-  CMP(p->deletion_cost, q->deletion_cost);        /* lower cost first */
-  CMP(y->node_rank, x->node_rank);                /* higher rank first */
+  CMP(x->available, y->available);                 /* unavailable first */
+  CMP(p->ready, q->ready);                         /* not-ready first */
+  CMP(p->deletion_cost, q->deletion_cost);         /* lower cost first */
+  CMP(y->node_rank, x->node_rank);                 /* higher rank first */
   if (p->ready && q->ready)
-    CMP(q->ready_ms, p->ready_ms);                /* ready more recently */
-  CMP(q->restarts, p->restarts);                  /* more restarts first */
+    CMP(q->ready_ms, p->ready_ms);                 /* ready more recently */
+  CMP(q->restarts, p->restarts);                   /* more restarts first */
   CMP(p->o.created_ms != 0, q->o.created_ms != 0); /* zero time first */
-  CMP(q->o.created_ms, p->o.created_ms);          /* newer first */
+  CMP(q->o.created_ms, p->o.created_ms);           /* newer first */
   return strcmp(p->o.name, q->o.name);
 }
 

@@ -25,8 +25,8 @@
 
 #define LB_VERBS(X)                                                            \
   X(CREATE, "create")                                                          \
-  X(PATCH, "patch")     /* JSON merge patch (RFC 7386) */                      \
-  X(DELETE, "delete")   /* with uid precondition when uid is set */
+  X(PATCH, "patch")   /* JSON merge patch (RFC 7386) */                        \
+  X(DELETE, "delete") /* with uid precondition when uid is set */
 
 enum lb_verb {
   LB_VERB_NONE = 0,
@@ -38,16 +38,16 @@ const char *lb_verb_name(int verb);
 int lb_verb_parse(const char *s);
 
 struct lb_action {
-  int64_t id;        /* unique, increasing, assigned by the engine */
-  int verb;          /* enum lb_verb */
-  char *api_group;   /* target group ("" = core) */
-  char *kind;        /* target kind */
-  char *ns;          /* target namespace */
-  char *name;        /* target name */
-  char *sub;         /* subresource: "" or "status" */
-  char *uid;         /* delete precondition uid, or "" */
-  char *body;        /* request body JSON (create: object; patch: patch), or
-                        NULL (delete) */
+  int64_t id;      /* unique, increasing, assigned by the engine */
+  int verb;        /* enum lb_verb */
+  char *api_group; /* target group ("" = core) */
+  char *kind;      /* target kind */
+  char *ns;        /* target namespace */
+  char *name;      /* target name */
+  char *sub;       /* subresource: "" or "status" */
+  char *uid;       /* delete precondition uid, or "" */
+  char *body;      /* request body JSON (create: object; patch: patch), or
+                      NULL (delete) */
 };
 
 struct lb_decision {
@@ -57,12 +57,12 @@ struct lb_decision {
   char *kind;        /* object reconciled */
   char *ns;
   char *name;
-  char *reason;      /* human-readable, with the deciding numbers */
+  char *reason; /* human-readable, with the deciding numbers */
   struct lb_action *actions;
   size_t n_actions;
-  char *canonical;   /* canonical JSON, set by lb_decision_seal */
+  char *canonical; /* canonical JSON, set by lb_decision_seal */
   size_t canonical_len;
-  uint64_t chain;    /* hash chain value, set by lb_decision_seal */
+  uint64_t chain; /* hash chain value, set by lb_decision_seal */
 };
 
 void lb_action_release(struct lb_action *a);

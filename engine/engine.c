@@ -34,7 +34,7 @@ struct lb_engine {
   struct lb_map tomb_set; /* uid -> (void *)1 */
   char *tomb[TOMBSTONES]; /* FIFO ring of uids */
   size_t tomb_head, tomb_n;
-  struct lb_map dirty;    /* keys to reconcile after this event */
+  struct lb_map dirty; /* keys to reconcile after this event */
   int64_t last_seq, dseq, action_seq;
   uint64_t chain;
 };
@@ -210,8 +210,8 @@ static int upsert(struct lb_engine *e, struct lb_obj *o) {
     goto fail;
   if (o->kind == LB_KIND_POD) {
     struct lb_pod *p = (struct lb_pod *)o, *op = (struct lb_pod *)old;
-    struct lb_cloneset *c = o->owner_uid ? lb_map_get(&e->owners, o->owner_uid)
-                                         : NULL;
+    struct lb_cloneset *c =
+        o->owner_uid ? lb_map_get(&e->owners, o->owner_uid) : NULL;
     if (op && op->owner && op->owner == c) { /* take its slot */
       p->owner = c;
       p->owner_idx = op->owner_idx;
@@ -226,8 +226,8 @@ static int upsert(struct lb_engine *e, struct lb_obj *o) {
     if (c)
       rc = mark_obj(e, &c->o);
   } else if (o->kind == LB_KIND_CLONESET) {
-    struct lb_cloneset *c = (struct lb_cloneset *)o, *oc =
-                                                         (struct lb_cloneset *)old;
+    struct lb_cloneset *c = (struct lb_cloneset *)o,
+                       *oc = (struct lb_cloneset *)old;
     if (oc) { /* keep the engine's bookkeeping */
       c->pods = oc->pods;
       c->n_pods = oc->n_pods;
@@ -442,9 +442,9 @@ static int add_inflight(struct lb_engine *e, const struct lb_action *a,
     return LB_ENOMEM;
   f->id = a->id;
   f->verb = a->verb;
-  f->cls = !strcmp(a->kind, "Pod")       ? CLS_POD
-           : !strcmp(a->sub, "status")   ? CLS_STATUS
-                                         : CLS_REV;
+  f->cls = !strcmp(a->kind, "Pod")     ? CLS_POD
+           : !strcmp(a->sub, "status") ? CLS_STATUS
+                                       : CLS_REV;
   f->kind = lb_strdup(a->kind);
   f->ns = lb_strdup(a->ns);
   f->name = lb_strdup(a->name);
@@ -621,8 +621,9 @@ int lb_engine_inflight_ids(const struct lb_engine *e, int64_t **ids,
 }
 
 static void enc_inflight(const struct inflight *f, struct lb_buf *b) {
-  lb_buf_addf(b, "{\"id\":%lld,\"verb\":%d,\"cls\":%d,\"kind\":",
-              (long long)f->id, f->verb, f->cls);
+  lb_buf_addf(b,
+              "{\"id\":%lld,\"verb\":%d,\"cls\":%d,\"kind\":", (long long)f->id,
+              f->verb, f->cls);
   lb_buf_add_json_str(b, f->kind);
   lb_buf_adds(b, ",\"ns\":");
   lb_buf_add_json_str(b, f->ns);
@@ -735,7 +736,8 @@ int lb_engine_restore(struct lb_engine *e, const char *blob, size_t len) {
   e->dseq = json_object_get_int64(json_object_object_get(root, "dseq"));
   e->action_seq =
       json_object_get_int64(json_object_object_get(root, "action_seq"));
-  const char *ch = json_object_get_string(json_object_object_get(root, "chain"));
+  const char *ch =
+      json_object_get_string(json_object_object_get(root, "chain"));
   e->chain = ch ? strtoull(ch, NULL, 16) : 0;
   /* clonesets first so pods link to them */
   a = json_object_object_get(root, "objs");
@@ -776,9 +778,11 @@ int lb_engine_restore(struct lb_engine *e, const char *blob, size_t len) {
     act.id = json_object_get_int64(json_object_object_get(f, "id"));
     act.verb = json_object_get_int(json_object_object_get(f, "verb"));
     int cls = json_object_get_int(json_object_object_get(f, "cls"));
-    act.kind = (char *)json_object_get_string(json_object_object_get(f, "kind"));
+    act.kind =
+        (char *)json_object_get_string(json_object_object_get(f, "kind"));
     act.ns = (char *)json_object_get_string(json_object_object_get(f, "ns"));
-    act.name = (char *)json_object_get_string(json_object_object_get(f, "name"));
+    act.name =
+        (char *)json_object_get_string(json_object_object_get(f, "name"));
     act.sub = (char *)(cls == CLS_STATUS ? "status" : "");
     const char *owner =
         json_object_get_string(json_object_object_get(f, "owner"));

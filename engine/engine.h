@@ -31,10 +31,11 @@ struct lb_engine;
 
 /* Options that change decisions (a what-if replay overrides them). */
 struct lb_engine_opts {
-  int slow_start;    /* create pods in batches 1,2,4,... (1) */
-  int max_batch;     /* cap on one batch of pod creations (500) */
+  int slow_start; /* create pods in batches 1,2,4,... (1) */
+  int max_batch;  /* cap on one batch of pod creations (500) */
 };
-#define LB_ENGINE_OPTS_INIT {1, 500}
+#define LB_ENGINE_OPTS_INIT                                                    \
+  { 1, 500 }
 
 int lb_engine_new(const struct lb_engine_opts *opts, struct lb_engine **out);
 void lb_engine_free(struct lb_engine *e);
@@ -59,8 +60,7 @@ int64_t lb_engine_next_wakeup(const struct lb_engine *e);
 size_t lb_engine_count(const struct lb_engine *e, int kind);
 size_t lb_engine_inflight_count(const struct lb_engine *e);
 /* In-flight action ids in increasing order (caller frees *ids). */
-int lb_engine_inflight_ids(const struct lb_engine *e, int64_t **ids,
-                           size_t *n);
+int lb_engine_inflight_ids(const struct lb_engine *e, int64_t **ids, size_t *n);
 
 /* Snapshot: a self-contained serialization of the whole state (caller
  * frees *blob); restore into a fresh engine reproduces the same digest. */

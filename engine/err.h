@@ -19,13 +19,13 @@
   X(TORN, "journal has a torn tail")                                           \
   X(CHAIN, "decision hash chain is broken")                                    \
   X(GAP, "journal sequence has a gap")                                         \
-  X(VERSION, "journal format version is not supported")                       \
+  X(VERSION, "journal format version is not supported")                        \
   X(DIVERGED, "replay diverged from the recorded decisions")                   \
   X(FAULT, "injected fault")                                                   \
   X(AGAIN, "nothing available yet")                                            \
   X(CONFLICT, "conflict")                                                      \
   X(RANGE, "value out of range")                                               \
-  X(GONE, "resource version too old (410 Gone); relist")                     \
+  X(GONE, "resource version too old (410 Gone); relist")                       \
   X(USAGE, "bad command line")
 
 enum {
@@ -34,7 +34,7 @@ enum {
   LB__EFIRST = -1000,
   LB_ERRNO_MAP(X)
 #undef X
-  LB__ELAST
+      LB__ELAST
 };
 
 /* Symbol of an error code, e.g. "LB_EPARSE"; "LB_OK" for 0; never NULL. */

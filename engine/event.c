@@ -215,7 +215,8 @@ int lb_json_member(const char *s, size_t n, size_t obj, const char *key,
                    size_t *vstart, size_t *vend) {
   size_t ms, me;
   obj = skip_ws(s, obj, n);
-  if (obj >= n || s[obj] != '{' || !find_member(s, obj, n, key, vstart, &ms, &me))
+  if (obj >= n || s[obj] != '{' ||
+      !find_member(s, obj, n, key, vstart, &ms, &me))
     return 0;
   *vend = skip_value(s, *vstart, n);
   return *vend != BAD && *vend <= n;
@@ -288,7 +289,8 @@ int lb_event_prepare(struct lb_event *ev, char *body, size_t len) {
     json_object_object_get_ex(root, "metadata", &meta);
     if (!ev->api_group && av) {
       const char *slash = strchr(av, '/');
-      ev->api_group = slash ? lb_strndup(av, (size_t)(slash - av)) : lb_strdup("");
+      ev->api_group =
+          slash ? lb_strndup(av, (size_t)(slash - av)) : lb_strdup("");
     }
     if (!ev->kind && jstr(root, "kind"))
       ev->kind = lb_strdup(jstr(root, "kind"));

@@ -47,7 +47,8 @@ enum lb_source {
   X(LIST_END, "LIST_END")                                                      \
   X(TICK, "TICK")                                                              \
   X(OUTCOME, "OUTCOME")                                                        \
-  X(RETRY, "RETRY") /* an attempt that will be retried: journaled, not folded */
+  X(RETRY, "RETRY") /* an attempt that will be retried: journaled, not folded  \
+                     */
 
 enum lb_evtype {
   LB_EV_NONE = 0,
@@ -56,10 +57,10 @@ enum lb_evtype {
 #undef X
 };
 
-const char *lb_source_name(int source);   /* "watch"; "?" if unknown */
-int lb_source_parse(const char *s);       /* LB_SRC_*, or 0 */
-const char *lb_evtype_name(int type);     /* "ADDED"; "?" if unknown */
-int lb_evtype_parse(const char *s);       /* LB_EV_*, or 0 */
+const char *lb_source_name(int source); /* "watch"; "?" if unknown */
+int lb_source_parse(const char *s);     /* LB_SRC_*, or 0 */
+const char *lb_evtype_name(int type);   /* "ADDED"; "?" if unknown */
+int lb_evtype_parse(const char *s);     /* LB_EV_*, or 0 */
 
 /* One event. Strings are owned by the event (lb_event_release frees them);
  * empty fields are "" never NULL after lb_event_prepare(). */

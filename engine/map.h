@@ -12,16 +12,16 @@
 #include <stdint.h>
 
 struct lb_map_slot {
-  char *key;      /* NULL = empty; (char*)1 = deleted */
+  char *key; /* NULL = empty; (char*)1 = deleted */
   uint64_t hash;
   void *val;
 };
 
 struct lb_map {
   struct lb_map_slot *slots;
-  size_t cap;   /* power of two, or 0 */
-  size_t n;     /* live entries */
-  size_t used;  /* live + deleted */
+  size_t cap;  /* power of two, or 0 */
+  size_t n;    /* live entries */
+  size_t used; /* live + deleted */
 };
 
 void lb_map_init(struct lb_map *m);

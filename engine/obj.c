@@ -398,8 +398,8 @@ static int decode_meta(struct json_object *root, struct lb_obj *o,
   o->ns = lb_strdup(jstr(meta, "namespace") ? jstr(meta, "namespace") : "");
   o->name = lb_strdup(jstr(meta, "name") ? jstr(meta, "name") : "");
   o->uid = lb_strdup(jstr(meta, "uid") ? jstr(meta, "uid") : "");
-  o->rv = lb_strdup(jstr(meta, "resourceVersion") ? jstr(meta, "resourceVersion")
-                                                  : "");
+  o->rv = lb_strdup(
+      jstr(meta, "resourceVersion") ? jstr(meta, "resourceVersion") : "");
   if (!o->ns || !o->name || !o->uid || !o->rv)
     return LB_ENOMEM;
   if (!*o->name) {
@@ -440,12 +440,12 @@ static int decode_pod(struct json_object *root, struct lb_pod *p,
                           "controller.kubernetes.io/pod-deletion-cost");
   if (node && *node && !(p->node = lb_strdup(node)))
     return LB_ENOMEM;
-  p->phase = !phase                         ? LB_PH_UNKNOWN
-             : !strcmp(phase, "Pending")    ? LB_PH_PENDING
-             : !strcmp(phase, "Running")    ? LB_PH_RUNNING
-             : !strcmp(phase, "Succeeded")  ? LB_PH_SUCCEEDED
-             : !strcmp(phase, "Failed")     ? LB_PH_FAILED
-                                            : LB_PH_UNKNOWN;
+  p->phase = !phase                        ? LB_PH_UNKNOWN
+             : !strcmp(phase, "Pending")   ? LB_PH_PENDING
+             : !strcmp(phase, "Running")   ? LB_PH_RUNNING
+             : !strcmp(phase, "Succeeded") ? LB_PH_SUCCEEDED
+             : !strcmp(phase, "Failed")    ? LB_PH_FAILED
+                                           : LB_PH_UNKNOWN;
   if (!phase)
     p->phase = LB_PH_PENDING;
   if (conds && json_object_is_type(conds, json_type_array)) {
@@ -505,10 +505,11 @@ static int decode_cloneset(struct json_object *root, struct lb_cloneset *c,
     return b.err;
   c->template_json = lb_buf_detach(&b, NULL);
   t = jstr(us, "type");
-  c->update_type = !t || !strcmp(t, "ReCreate")      ? LB_CSU_RECREATE
-                   : !strcmp(t, "InPlaceIfPossible") ? LB_CSU_INPLACE_IF_POSSIBLE
-                   : !strcmp(t, "InPlaceOnly")       ? LB_CSU_INPLACE_ONLY
-                                                     : -1;
+  c->update_type = !t || !strcmp(t, "ReCreate") ? LB_CSU_RECREATE
+                   : !strcmp(t, "InPlaceIfPossible")
+                       ? LB_CSU_INPLACE_IF_POSSIBLE
+                   : !strcmp(t, "InPlaceOnly") ? LB_CSU_INPLACE_ONLY
+                                               : -1;
   if (c->update_type < 0) {
     *why = "spec.updateStrategy.type: must be ReCreate, InPlaceIfPossible or "
            "InPlaceOnly";
@@ -784,7 +785,7 @@ int lb_obj_restore(struct json_object *e, struct lb_obj **out) {
   *out = NULL;
   if (!o)
     return kind > LB_KIND_NONE && kind < LB_KIND__COUNT ? LB_ENOMEM
-                                                         : LB_ECORRUPT;
+                                                        : LB_ECORRUPT;
   if ((rc = r_str(e, "ns", &o->ns)) || (rc = r_str(e, "name", &o->name)) ||
       (rc = r_str(e, "uid", &o->uid)) || (rc = r_str(e, "rv", &o->rv)) ||
       (rc = r_str(e, "owner", &o->owner_uid)) ||
@@ -851,8 +852,9 @@ int lb_obj_restore(struct json_object *e, struct lb_obj **out) {
     c->min_ready_seconds = (int)r_int(e, "min_ready");
     c->revision_history_limit = (int)r_int(e, "history");
     s->observed_generation = r_int(e, "st_gen");
-    int *fields[] = {&s->replicas,      &s->ready,         &s->available,
-                     &s->updated,       &s->updated_ready, &s->updated_available,
+    int *fields[] = {&s->replicas,         &s->ready,
+                     &s->available,        &s->updated,
+                     &s->updated_ready,    &s->updated_available,
                      &s->expected_updated, &s->collision_count};
     for (size_t i = 0; i < LB_ARRAY_SIZE(fields); i++)
       *fields[i] = json_object_get_int(json_object_array_get_idx(st, i));

@@ -26,17 +26,17 @@ enum lb_kind {
 #define X(e, g, k) LB_KIND_##e,
   LB_KINDS(X)
 #undef X
-  LB_KIND__COUNT
+      LB_KIND__COUNT
 };
 int lb_kind_of(const char *api_group, const char *kind); /* or NONE */
-const char *lb_kind_name(int kind);                     /* "Pod" */
-const char *lb_kind_group(int kind);                    /* "" */
+const char *lb_kind_name(int kind);                      /* "Pod" */
+const char *lb_kind_group(int kind);                     /* "" */
 
 /* --- packed label/annotation sets ------------------------------------- */
 const char *lb_kv_get(const char *kv, const char *key); /* value or NULL */
 size_t lb_kv_size(const char *kv); /* bytes incl. terminator; 1 if empty */
 #define LB_KV_FOR(kv, k, v)                                                    \
-  for (const char *k = (kv), *v = (kv) ? (kv) + strlen(kv) + 1 : NULL;       \
+  for (const char *k = (kv), *v = (kv) ? (kv) + strlen(kv) + 1 : NULL;         \
        k && *k; k = v + strlen(v) + 1, v = *k ? k + strlen(k) + 1 : NULL)
 
 /* --- IntOrString -------------------------------------------------------- */
@@ -68,36 +68,44 @@ int lb_selector_matches(const struct lb_selector *s, const char *labels);
 int lb_selector_string(const struct lb_selector *s, struct lb_buf *out);
 
 /* --- objects ------------------------------------------------------------ */
-enum lb_phase { LB_PH_UNKNOWN = 0, LB_PH_PENDING, LB_PH_RUNNING,
-                LB_PH_SUCCEEDED, LB_PH_FAILED };
+enum lb_phase {
+  LB_PH_UNKNOWN = 0,
+  LB_PH_PENDING,
+  LB_PH_RUNNING,
+  LB_PH_SUCCEEDED,
+  LB_PH_FAILED
+};
 
 struct lb_obj {
-  int kind;           /* enum lb_kind */
-  char *ns, *name;    /* identity */
-  char *uid, *rv;     /* metadata.uid, metadata.resourceVersion */
-  char *owner_uid;    /* controller ownerReference uid, or NULL */
-  char *labels;       /* packed kv (never NULL) */
-  int64_t created_ms; /* creationTimestamp */
-  int64_t deleting_ms;/* deletionTimestamp, 0 = not terminating */
-  int64_t generation; /* metadata.generation */
+  int kind;            /* enum lb_kind */
+  char *ns, *name;     /* identity */
+  char *uid, *rv;      /* metadata.uid, metadata.resourceVersion */
+  char *owner_uid;     /* controller ownerReference uid, or NULL */
+  char *labels;        /* packed kv (never NULL) */
+  int64_t created_ms;  /* creationTimestamp */
+  int64_t deleting_ms; /* deletionTimestamp, 0 = not terminating */
+  int64_t generation;  /* metadata.generation */
 };
 
 struct lb_cloneset;
 struct lb_pod {
   struct lb_obj o;
-  char *node;          /* spec.nodeName, NULL = unscheduled */
-  int phase;           /* enum lb_phase */
-  int ready;           /* condition Ready == True */
-  int64_t ready_ms;    /* lastTransitionTime of Ready (when it went True) */
-  int restarts;        /* max restartCount over containers */
+  char *node;            /* spec.nodeName, NULL = unscheduled */
+  int phase;             /* enum lb_phase */
+  int ready;             /* condition Ready == True */
+  int64_t ready_ms;      /* lastTransitionTime of Ready (when it went True) */
+  int restarts;          /* max restartCount over containers */
   int64_t deletion_cost; /* controller.kubernetes.io/pod-deletion-cost */
   /* engine bookkeeping, not decoded */
   struct lb_cloneset *owner; /* owning CloneSet, or NULL */
-  size_t owner_idx;    /* index in owner->pods */
+  size_t owner_idx;          /* index in owner->pods */
 };
 
-enum lb_cs_update { LB_CSU_RECREATE = 0, LB_CSU_INPLACE_IF_POSSIBLE,
-                    LB_CSU_INPLACE_ONLY };
+enum lb_cs_update {
+  LB_CSU_RECREATE = 0,
+  LB_CSU_INPLACE_IF_POSSIBLE,
+  LB_CSU_INPLACE_ONLY
+};
 
 struct lb_cs_status {
   int64_t observed_generation;
@@ -115,25 +123,25 @@ struct lb_cloneset {
   int update_type;             /* enum lb_cs_update */
   struct lb_intstr partition, max_unavailable, max_surge;
   int paused;
-  char *pods_to_delete;        /* packed list "a\0b\0\0" */
+  char *pods_to_delete;                   /* packed list "a\0b\0\0" */
   struct lb_intstr scale_max_unavailable; /* unset = unlimited */
   int min_ready_seconds;
   int revision_history_limit;
-  struct lb_cs_status status;  /* as last observed */
+  struct lb_cs_status status; /* as last observed */
   /* engine bookkeeping, not decoded */
-  struct lb_pod **pods;        /* owned pods, unordered */
+  struct lb_pod **pods; /* owned pods, unordered */
   size_t n_pods, cap_pods;
-  int inflight_pods;           /* pod create/delete/patch actions in flight */
-  int inflight_status;         /* status patches in flight */
-  int inflight_revs;           /* ControllerRevision creates in flight */
-  int64_t wakeup_ms;           /* reconcile again at this time (0 = none) */
-  uint64_t last_reason;        /* hash of the last recorded reason */
+  int inflight_pods;    /* pod create/delete/patch actions in flight */
+  int inflight_status;  /* status patches in flight */
+  int inflight_revs;    /* ControllerRevision creates in flight */
+  int64_t wakeup_ms;    /* reconcile again at this time (0 = none) */
+  uint64_t last_reason; /* hash of the last recorded reason */
 };
 
 struct lb_crev {
   struct lb_obj o;
-  int64_t revision;            /* .revision */
-  char *data;                  /* .data compact JSON */
+  int64_t revision; /* .revision */
+  char *data;       /* .data compact JSON */
 };
 
 /* Decodes a parsed object into a compact struct of its kind, or *out =

@@ -19,7 +19,7 @@ struct lb_rctx {
   int64_t now;               /* ev->at_ms: the only clock */
   struct lb_decision *d;     /* decision under construction */
   struct lb_buf reason;
-  int64_t wakeup_ms;         /* set by the reducer: reconcile again then */
+  int64_t wakeup_ms; /* set by the reducer: reconcile again then */
 };
 
 struct lb_reducer {

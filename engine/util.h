@@ -41,7 +41,8 @@ struct lb_buf {
   size_t cap; /* bytes allocated */
   int err;    /* LB_ENOMEM after a failed growth, else 0 */
 };
-#define LB_BUF_INIT {NULL, 0, 0, 0}
+#define LB_BUF_INIT                                                            \
+  { NULL, 0, 0, 0 }
 void lb_buf_init(struct lb_buf *b);
 void lb_buf_release(struct lb_buf *b);
 void lb_buf_reset(struct lb_buf *b); /* len = 0, keeps the allocation */

@@ -44,9 +44,9 @@ static int one(void *ctx, struct lb_event *ev) {
     rc = lb_journal_decisions_next(c->cur, &rec);
     if (rc == LB_ENOENT) {
       rc = diverge(c, ev->seq, ds.v[i].seq, NULL, ds.v[i].canonical);
-    } else if (rc == 0 && (rec.chain != ds.v[i].chain ||
-                           rec.event_seq != ev->seq ||
-                           strcmp(rec.canonical, ds.v[i].canonical))) {
+    } else if (rc == 0 &&
+               (rec.chain != ds.v[i].chain || rec.event_seq != ev->seq ||
+                strcmp(rec.canonical, ds.v[i].canonical))) {
       rc = diverge(c, ev->seq, ds.v[i].seq, rec.canonical, ds.v[i].canonical);
     }
     lb_decision_release(&rec);
@@ -89,9 +89,8 @@ int lb_replay_run(struct lb_journal *j, const struct lb_replay_opts *o,
       goto out;
   }
   res->start_seq = snap_seq + 1;
-  if (o->verify &&
-      (rc = lb_journal_decisions_open(j, lb_engine_decision_seq(c.e) + 1,
-                                      &c.cur)))
+  if (o->verify && (rc = lb_journal_decisions_open(
+                        j, lb_engine_decision_seq(c.e) + 1, &c.cur)))
     goto out;
   rc = lb_journal_scan_events(j, snap_seq + 1, o->to_seq, one, &c);
   if (!rc)

@@ -15,24 +15,25 @@
 #include "../store/journal.h"
 
 struct lb_replay_opts {
-  int64_t from_snapshot; /* <0: from the start; else latest snapshot with
-                            seq <= this value (INT64_MAX: latest) */
-  int64_t to_seq;        /* <0: to the end; else stop after this event */
+  int64_t from_snapshot;        /* <0: from the start; else latest snapshot with
+                                   seq <= this value (INT64_MAX: latest) */
+  int64_t to_seq;               /* <0: to the end; else stop after this event */
   struct lb_engine_opts engine; /* what-if overrides */
-  int verify;            /* compare with recorded decisions (1) */
+  int verify;                   /* compare with recorded decisions (1) */
 };
-#define LB_REPLAY_OPTS_INIT {-1, -1, LB_ENGINE_OPTS_INIT, 1}
+#define LB_REPLAY_OPTS_INIT                                                    \
+  { -1, -1, LB_ENGINE_OPTS_INIT, 1 }
 
 struct lb_replay_result {
-  int64_t events;        /* events replayed */
-  int64_t decisions;     /* decisions produced (and verified) */
-  int64_t start_seq;     /* first event replayed */
-  uint64_t digest;       /* state digest at the end */
-  uint64_t chain;        /* last chain value */
+  int64_t events;    /* events replayed */
+  int64_t decisions; /* decisions produced (and verified) */
+  int64_t start_seq; /* first event replayed */
+  uint64_t digest;   /* state digest at the end */
+  uint64_t chain;    /* last chain value */
   /* divergence (rc == LB_EDIVERGED) */
   int64_t div_event_seq, div_decision_seq;
-  char *recorded;        /* canonical text, or NULL (none recorded) */
-  char *replayed;        /* canonical text, or NULL (none produced) */
+  char *recorded; /* canonical text, or NULL (none recorded) */
+  char *replayed; /* canonical text, or NULL (none produced) */
 };
 void lb_replay_result_release(struct lb_replay_result *r);
 

@@ -33,12 +33,13 @@ const char *lb_durability_name(int d);
 int lb_durability_parse(const char *s); /* enum value, or -1 */
 
 struct lb_journal_opts {
-  int durability;       /* enum lb_durability */
-  int flush_events;     /* commit when this many events are pending (256) */
-  int flush_ms;         /* ... or when the oldest pending is this old (5) */
-  int readonly;         /* open for reading only; never creates */
+  int durability;   /* enum lb_durability */
+  int flush_events; /* commit when this many events are pending (256) */
+  int flush_ms;     /* ... or when the oldest pending is this old (5) */
+  int readonly;     /* open for reading only; never creates */
 };
-#define LB_JOURNAL_OPTS_INIT {LB_DUR_BATCHED, 256, 5, 0}
+#define LB_JOURNAL_OPTS_INIT                                                   \
+  { LB_DUR_BATCHED, 256, 5, 0 }
 
 struct lb_journal;
 
@@ -113,13 +114,12 @@ int lb_journal_checkpoint(struct lb_journal *j);
 /* --- snapshots ---------------------------------------------------------- */
 /* Records a snapshot of engine state taken after event `seq`. Must be
  * called with no open batch; commits on its own. */
-int lb_journal_snapshot_put(struct lb_journal *j, int64_t seq,
-                            const void *blob, size_t len, uint64_t digest);
+int lb_journal_snapshot_put(struct lb_journal *j, int64_t seq, const void *blob,
+                            size_t len, uint64_t digest);
 /* Latest snapshot with seq <= max_seq (max_seq < 0: any). Caller frees
  * *blob. LB_ENOENT when there is none. */
-int lb_journal_snapshot_get(struct lb_journal *j, int64_t max_seq,
-                            int64_t *seq, void **blob, size_t *len,
-                            uint64_t *digest);
+int lb_journal_snapshot_get(struct lb_journal *j, int64_t max_seq, int64_t *seq,
+                            void **blob, size_t *len, uint64_t *digest);
 
 /* --- meta --------------------------------------------------------------- */
 /* Joins the open batch if there is one (and a failure then loses the

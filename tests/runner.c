@@ -131,8 +131,10 @@ int main(int argc, char **argv) {
     clock_gettime(CLOCK_MONOTONIC, &a);
     int ok = run_one(sel[i], timeout);
     clock_gettime(CLOCK_MONOTONIC, &b);
-    double s = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
-    printf("%s %d - %s (%.2fs)\n", ok ? "ok" : "not ok", i + 1, sel[i]->name, s);
+    double s =
+        (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+    printf("%s %d - %s (%.2fs)\n", ok ? "ok" : "not ok", i + 1, sel[i]->name,
+           s);
     fflush(stdout);
     pass += ok;
   }

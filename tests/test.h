@@ -63,21 +63,21 @@ void lb_test_fail(const char *file, int line, const char *fmt, ...)
   do {                                                                         \
     uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                           \
     if (a_ != b_)                                                              \
-      lb_test_fail(__FILE__, __LINE__, "%s == %s: %016" PRIx64 " != %016" PRIx64, \
-                   #a, #b, a_, b_);                                            \
+      lb_test_fail(__FILE__, __LINE__,                                         \
+                   "%s == %s: %016" PRIx64 " != %016" PRIx64, #a, #b, a_, b_); \
   } while (0)
 #define ASSERT_EQ_STR(a, b)                                                    \
   do {                                                                         \
     const char *a_ = (a), *b_ = (b);                                           \
     if (!a_ || !b_ || strcmp(a_, b_) != 0)                                     \
-      lb_test_fail(__FILE__, __LINE__, "%s == %s:\n  \"%s\"\n  \"%s\"", #a, #b, \
-                   a_ ? a_ : "(null)", b_ ? b_ : "(null)");                    \
+      lb_test_fail(__FILE__, __LINE__, "%s == %s:\n  \"%s\"\n  \"%s\"", #a,    \
+                   #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)");                \
   } while (0)
 #define ASSERT_CONTAINS(hay, needle)                                           \
   do {                                                                         \
     const char *h_ = (hay), *n_ = (needle);                                    \
     if (!h_ || !strstr(h_, n_))                                                \
-      lb_test_fail(__FILE__, __LINE__, "%s contains \"%s\":\n  \"%s\"", #hay,   \
+      lb_test_fail(__FILE__, __LINE__, "%s contains \"%s\":\n  \"%s\"", #hay,  \
                    n_, h_ ? h_ : "(null)");                                    \
   } while (0)
 #define ASSERT_OK(e)                                                           \

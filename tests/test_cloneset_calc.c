@@ -9,9 +9,12 @@
 #include "../engine/obj.h"
 #include "test.h"
 
-#define UNSET {0, 0, 0}
-#define INT(v) {1, 0, (v)}
-#define PCT(v) {1, 1, (v)}
+#define UNSET                                                                  \
+  { 0, 0, 0 }
+#define INT(v)                                                                 \
+  { 1, 0, (v) }
+#define PCT(v)                                                                 \
+  { 1, 1, (v) }
 
 #define ROW_EQ(row, what, got, want)                                           \
   do {                                                                         \
@@ -43,8 +46,7 @@ TEST(cloneset_calc_partition_table) {
       {"95% of 10 -> ceil 10 -> 9", PCT(95), 10, 9},
       {"100% of 4 -> 4", PCT(100), 4, 4},
       {"150% of 4 -> 3 (any percent but 100% keeps one)", PCT(150), 4, 3},
-      {"replicas 1, 99% -> 1 (no reduction when replicas is 1)", PCT(99), 1,
-       1},
+      {"replicas 1, 99% -> 1 (no reduction when replicas is 1)", PCT(99), 1, 1},
       {"replicas 1, 50% -> 1", PCT(50), 1, 1},
       {"replicas 1, int 1 -> 1", INT(1), 1, 1},
       {"replicas 1, 0% -> 0", PCT(0), 1, 0},
@@ -199,7 +201,8 @@ TEST(cloneset_calc_diff_table) {
       {"#1442 analogue: 1 old left, surge shrinks to 1",
        {8, UNSET, PCT(25), INT(0), UNSET, 0, 8, 7, 0, 0, 0, 1, 0, 0, 0},
        {0, 2, 0, -1, 0, 1, -1, 1, 0, 9, 0, 1, 0, 0, 0, 0, 0, 1, 0}},
-      {"#1442 analogue: 8 new (1 unavailable) + 1 old: no surge, scale the old one down",
+      {"#1442 analogue: 8 new (1 unavailable) + 1 old: no surge, scale the old "
+       "one down",
        {8, UNSET, PCT(25), INT(0), UNSET, 0, 9, 8, 0, 0, 1, 1, 0, 0, 0},
        {0, 2, 0, -1, 1, 1, 0, 0, 0, 8, 0, 0, 0, 0, 1, 1, 0, 0, 0}},
       {"paused forces maxSurge 0 and maxUnavailable rounds up again",
@@ -266,9 +269,8 @@ TEST(cloneset_calc_invariants_grid) {
                 lb_test_fail(__FILE__, __LINE__, "%s: old share", name);
               if (o.partition < 0 || o.partition > R)
                 lb_test_fail(__FILE__, __LINE__, "%s: partition", name);
-              if (o.scale_up != (o.expected_total > nt + ot
-                                     ? o.expected_total - nt - ot
-                                     : 0))
+              if (o.scale_up !=
+                  (o.expected_total > nt + ot ? o.expected_total - nt - ot : 0))
                 lb_test_fail(__FILE__, __LINE__, "%s: scale_up %d", name,
                              o.scale_up);
             }
@@ -286,9 +288,10 @@ struct vp {
   int64_t created;
 };
 /* A healthy default pod; rows override one attribute. */
-#define P(n) {n, "n1", LB_PH_RUNNING, 1, 1, 0, 0, 1000, 0, 5000}
+#define P(n)                                                                   \
+  { n, "n1", LB_PH_RUNNING, 1, 1, 0, 0, 1000, 0, 5000 }
 #define PX(n, node, ph, av, rd, cost, rank, rms, rs, cr)                       \
-  {n, node, ph, av, rd, cost, rank, rms, rs, cr}
+  { n, node, ph, av, rd, cost, rank, rms, rs, cr }
 
 struct order_row {
   const char *name;
@@ -503,9 +506,11 @@ static int in_alphabet(const char *s) {
 TEST(cloneset_calc_revision_hash) {
   static const char *data[] = {
       "", "{}", "{\"spec\":{\"template\":{\"$patch\":\"replace\"}}}",
-      "{\"spec\":{\"template\":{\"$patch\":\"replace\",\"spec\":{\"containers\":"
+      "{\"spec\":{\"template\":{\"$patch\":\"replace\",\"spec\":{"
+      "\"containers\":"
       "[{\"image\":\"nginx:1\",\"name\":\"c\"}]}}}}",
-      "{\"spec\":{\"template\":{\"$patch\":\"replace\",\"spec\":{\"containers\":"
+      "{\"spec\":{\"template\":{\"$patch\":\"replace\",\"spec\":{"
+      "\"containers\":"
       "[{\"image\":\"nginx:2\",\"name\":\"c\"}]}}}}"};
   char seen[LB_ARRAY_SIZE(data) * 3][16];
   size_t ns = 0;
@@ -515,15 +520,17 @@ TEST(cloneset_calc_revision_hash) {
       memset(a, 'X', sizeof a);
       lb_cs_revision_hash(data[i], cc, a, sizeof a);
       lb_cs_revision_hash(data[i], cc, b, sizeof b);
-      ASSERT_EQ_STR(a, b); /* deterministic */
+      ASSERT_EQ_STR(a, b);                       /* deterministic */
       ASSERT(strlen(a) >= 1 && strlen(a) <= 10); /* decimal uint32 */
       if (!in_alphabet(a))
-        lb_test_fail(__FILE__, __LINE__, "hash %s has a char outside the "
-                     "safe alphabet", a);
+        lb_test_fail(__FILE__, __LINE__,
+                     "hash %s has a char outside the "
+                     "safe alphabet",
+                     a);
       for (size_t k = 0; k < ns; k++)
         if (!strcmp(seen[k], a))
-          lb_test_fail(__FILE__, __LINE__, "data %zu cc %d: hash %s repeats",
-                       i, cc, a);
+          lb_test_fail(__FILE__, __LINE__, "data %zu cc %d: hash %s repeats", i,
+                       cc, a);
       lb_strlcpy(seen[ns++], a, sizeof seen[0]);
     }
   }

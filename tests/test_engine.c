@@ -126,14 +126,14 @@ static char *cs_json(int rv, int gen, int replicas, const char *image,
 }
 
 struct podspec {
-  const char *name;   /* "web-a" */
-  const char *rev;    /* revision label value; NULL = none */
-  const char *lc;     /* lifecycle state label; NULL = none */
-  const char *phase;  /* "Running" */
+  const char *name;  /* "web-a" */
+  const char *rev;   /* revision label value; NULL = none */
+  const char *lc;    /* lifecycle state label; NULL = none */
+  const char *phase; /* "Running" */
   int ready;
-  const char *node;   /* NULL = unscheduled */
+  const char *node;         /* NULL = unscheduled */
   const char *extra_labels; /* ",\"k\":\"v\"" or NULL */
-  const char *owner;  /* controller uid; NULL = CS_UID, "" = none */
+  const char *owner;        /* controller uid; NULL = CS_UID, "" = none */
 };
 
 static char *pod_json(const struct podspec *p, int rv, int64_t ready_ms) {
@@ -217,10 +217,10 @@ static char *jpath(const char *json, const char *path) {
     save = dot ? dot + 1 : NULL;
   }
   if (cur)
-    out = lb_strdup(json_object_is_type(cur, json_type_string)
-                        ? json_object_get_string(cur)
-                        : json_object_to_json_string_ext(
-                              cur, JSON_C_TO_STRING_PLAIN));
+    out = lb_strdup(
+        json_object_is_type(cur, json_type_string)
+            ? json_object_get_string(cur)
+            : json_object_to_json_string_ext(cur, JSON_C_TO_STRING_PLAIN));
   json_object_put(root);
   return out;
 }
@@ -240,7 +240,8 @@ static char *jpath(const char *json, const char *path) {
  * adopts them and reconciles once. */
 #define NEW "@new" /* placeholder for the update revision */
 #define OLD "web-old"
-#define RUN(n, rev, node) {n, rev, "Normal", "Running", 1, node, NULL, NULL}
+#define RUN(n, rev, node)                                                      \
+  { n, rev, "Normal", "Running", 1, node, NULL, NULL }
 
 struct rrow {
   const char *name;
@@ -251,7 +252,7 @@ struct rrow {
   /* expected */
   int creates, deletes, patches;
   const char *reason[3];
-  const char *acts[3]; /* "delete:web-b", "patch:web-d", "create" */
+  const char *acts[3];    /* "delete:web-b", "patch:web-d", "create" */
   const char *create_rev; /* revision label of the first created pod */
 };
 
@@ -259,103 +260,301 @@ struct rrow {
 
 static const struct rrow reducer_rows[] = {
     {"scale up from 0 creates 1 pod (slow start)",
-     {{0}}, 0, 3, "", "", "", 1, 0, 0,
-     {"scale up", "creating 1 of 3"}, {"create"}, NEW},
+     {{0}},
+     0,
+     3,
+     "",
+     "",
+     "",
+     1,
+     0,
+     0,
+     {"scale up", "creating 1 of 3"},
+     {"create"},
+     NEW},
     {"slow start: 2 active pods -> batch of 2",
-     {RUN("web-a", NEW, "n1"), RUN("web-b", NEW, "n2")}, 0, 10, "", "", "",
-     2, 0, 0, {"scale up", "creating 2 of 8", "slow-start batch 2"}, {0}, NEW},
+     {RUN("web-a", NEW, "n1"), RUN("web-b", NEW, "n2")},
+     0,
+     10,
+     "",
+     "",
+     "",
+     2,
+     0,
+     0,
+     {"scale up", "creating 2 of 8", "slow-start batch 2"},
+     {0},
+     NEW},
     {"scale down deletes the unscheduled pod first",
      {RUN("web-a", NEW, "n1"),
       {"web-b", NEW, "Normal", "Pending", 0, NULL, NULL, NULL},
       RUN("web-c", NEW, "n2")},
-     0, 2, "", "", "", 0, 1, 0, {"scale down", "deleting 1 (web-b)"},
-     {"delete:web-b"}, NULL},
+     0,
+     2,
+     "",
+     "",
+     "",
+     0,
+     1,
+     0,
+     {"scale down", "deleting 1 (web-b)"},
+     {"delete:web-b"},
+     NULL},
     {"scale down deletes the not-ready pod first",
      {RUN("web-a", NEW, "n1"),
       {"web-b", NEW, "Normal", "Running", 0, "n2", NULL, NULL},
       RUN("web-c", NEW, "n3")},
-     0, 2, "", "", "", 0, 1, 0, {"scale down", "deleting 1 (web-b)"},
-     {"delete:web-b"}, NULL},
+     0,
+     2,
+     "",
+     "",
+     "",
+     0,
+     1,
+     0,
+     {"scale down", "deleting 1 (web-b)"},
+     {"delete:web-b"},
+     NULL},
     {"scale down deletes from the crowded node first",
      {RUN("web-a", NEW, "n1"), RUN("web-c", NEW, "n2"),
       RUN("web-b", NEW, "n2")},
-     0, 2, "", "", "", 0, 1, 0, {"deleting 1 (web-b)"}, {"delete:web-b"},
+     0,
+     2,
+     "",
+     "",
+     "",
+     0,
+     1,
+     0,
+     {"deleting 1 (web-b)"},
+     {"delete:web-b"},
      NULL},
     {"scale down takes the old-revision pod first",
      {RUN("web-a", NEW, "n1"), RUN("web-b", NEW, "n2"),
       RUN("web-z", OLD, "n3")},
-     1, 2, "", "", ST_OLD, 0, 1, 0,
-     {"scale down old revision: deleting 1 (web-z)"}, {"delete:web-z"}, NULL},
+     1,
+     2,
+     "",
+     "",
+     ST_OLD,
+     0,
+     1,
+     0,
+     {"scale down old revision: deleting 1 (web-z)"},
+     {"delete:web-z"},
+     NULL},
     {"podsToDelete deletes that pod",
      {RUN("web-a", NEW, "n1"), RUN("web-b", NEW, "n2"),
       RUN("web-c", NEW, "n3")},
-     0, 3, "", ",\"scaleStrategy\":{\"podsToDelete\":[\"web-b\"]}", "", 0, 1,
-     0, {"specified delete", "deleting 1 (web-b)"}, {"delete:web-b"}, NULL},
+     0,
+     3,
+     "",
+     ",\"scaleStrategy\":{\"podsToDelete\":[\"web-b\"]}",
+     "",
+     0,
+     1,
+     0,
+     {"specified delete", "deleting 1 (web-b)"},
+     {"delete:web-b"},
+     NULL},
     {"specified-delete label deletes that pod",
-     {RUN("web-a", NEW, "n1"), RUN("web-b", NEW, "n2"),
+     {RUN("web-a", NEW, "n1"),
+      RUN("web-b", NEW, "n2"),
       {"web-c", NEW, "Normal", "Running", 1, "n3",
        ",\"" LB_LABEL_SPECIFIED_DELETE "\":\"true\"", NULL}},
-     0, 3, "", "", "", 0, 1, 0, {"specified delete", "deleting 1 (web-c)"},
-     {"delete:web-c"}, NULL},
+     0,
+     3,
+     "",
+     "",
+     "",
+     0,
+     1,
+     0,
+     {"specified delete", "deleting 1 (web-c)"},
+     {"delete:web-c"},
+     NULL},
     {"ReCreate update respects partition 2 of 4",
      {RUN("web-a", OLD, "n1"), RUN("web-b", OLD, "n2"), RUN("web-c", OLD, "n3"),
       RUN("web-d", OLD, "n4")},
-     1, 4, "\"partition\":2,\"maxUnavailable\":4", "", ST_OLD, 0, 0, 2,
-     {"update to", "2 pod(s)", "partition 2"}, {0}, NULL},
+     1,
+     4,
+     "\"partition\":2,\"maxUnavailable\":4",
+     "",
+     ST_OLD,
+     0,
+     0,
+     2,
+     {"update to", "2 pod(s)", "partition 2"},
+     {0},
+     NULL},
     {"ReCreate update within maxUnavailable 1",
      {RUN("web-a", OLD, "n1"), RUN("web-b", OLD, "n2"), RUN("web-c", OLD, "n3"),
       RUN("web-d", OLD, "n4")},
-     1, 4, "\"maxUnavailable\":1", "", ST_OLD, 0, 0, 1,
-     {"update to", "1 pod(s)", "labelled " LB_LABEL_SPECIFIED_DELETE}, {0},
+     1,
+     4,
+     "\"maxUnavailable\":1",
+     "",
+     ST_OLD,
+     0,
+     0,
+     1,
+     {"update to", "1 pod(s)", "labelled " LB_LABEL_SPECIFIED_DELETE},
+     {0},
      NULL},
     {"ReCreate update takes the not-ready pod first (free)",
-     {RUN("web-a", OLD, "n1"), RUN("web-b", OLD, "n2"), RUN("web-c", OLD, "n3"),
+     {RUN("web-a", OLD, "n1"),
+      RUN("web-b", OLD, "n2"),
+      RUN("web-c", OLD, "n3"),
       {"web-d", OLD, "Normal", "Running", 0, "n4", NULL, NULL}},
-     1, 4, "\"maxUnavailable\":1", "", ST_OLD, 0, 0, 1,
-     {"update to", "(web-d)"}, {"patch:web-d"}, NULL},
+     1,
+     4,
+     "\"maxUnavailable\":1",
+     "",
+     ST_OLD,
+     0,
+     0,
+     1,
+     {"update to", "(web-d)"},
+     {"patch:web-d"},
+     NULL},
     {"PreparingNormal pods are refreshed to Normal",
      {{"web-a", NEW, "PreparingNormal", "Running", 1, "n1", NULL, NULL},
       {"web-b", NEW, "PreparingNormal", "Pending", 0, "n2", NULL, NULL}},
-     0, 2, "", "", "", 0, 0, 2, {"refresh", "PreparingNormal -> Normal"},
-     {"patch:web-a", "patch:web-b"}, NULL},
+     0,
+     2,
+     "",
+     "",
+     "",
+     0,
+     0,
+     2,
+     {"refresh", "PreparingNormal -> Normal"},
+     {"patch:web-a", "patch:web-b"},
+     NULL},
     {"paused update waits",
-     {RUN("web-a", OLD, "n1"), RUN("web-b", OLD, "n2")}, 1, 2,
-     "\"paused\":true", "", ST_OLD, 0, 0, 0, {"update paused"}, {0}, NULL},
+     {RUN("web-a", OLD, "n1"), RUN("web-b", OLD, "n2")},
+     1,
+     2,
+     "\"paused\":true",
+     "",
+     ST_OLD,
+     0,
+     0,
+     0,
+     {"update paused"},
+     {0},
+     NULL},
     {"partition reached: update holds",
      {RUN("web-a", OLD, "n1"), RUN("web-b", OLD, "n2"), RUN("web-c", NEW, "n3"),
       RUN("web-d", NEW, "n4")},
-     1, 4, "\"partition\":2", "", ST_OLD, 0, 0, 0,
-     {"update holds at partition 2"}, {0}, NULL},
+     1,
+     4,
+     "\"partition\":2",
+     "",
+     ST_OLD,
+     0,
+     0,
+     0,
+     {"update holds at partition 2"},
+     {0},
+     NULL},
     {"steady state says so",
-     {RUN("web-a", NEW, "n1"), RUN("web-b", NEW, "n2")}, 0, 2, "", "", "", 0,
-     0, 0, {"steady: 2/2 pods"}, {0}, NULL},
+     {RUN("web-a", NEW, "n1"), RUN("web-b", NEW, "n2")},
+     0,
+     2,
+     "",
+     "",
+     "",
+     0,
+     0,
+     0,
+     {"steady: 2/2 pods"},
+     {0},
+     NULL},
     {"scale up limited by scaleStrategy.maxUnavailable",
      {{"web-a", NEW, "Normal", "Pending", 0, "n1", NULL, NULL},
       {"web-b", NEW, "Normal", "Pending", 0, "n2", NULL, NULL}},
-     0, 4, "", ",\"scaleStrategy\":{\"maxUnavailable\":3}", "", 1, 0, 0,
-     {"creating 1 of 1", "limited by scaleStrategy.maxUnavailable"}, {0},
+     0,
+     4,
+     "",
+     ",\"scaleStrategy\":{\"maxUnavailable\":3}",
+     "",
+     1,
+     0,
+     0,
+     {"creating 1 of 1", "limited by scaleStrategy.maxUnavailable"},
+     {0},
      NEW},
     {"maxSurge creates the new-revision pod before touching old ones",
      {RUN("web-a", OLD, "n1"), RUN("web-b", OLD, "n2"), RUN("web-c", OLD, "n3"),
       RUN("web-d", OLD, "n4")},
-     1, 4, "\"maxSurge\":1,\"maxUnavailable\":0", "", ST_OLD, 1, 0, 0,
-     {"scale up", "expected 5 (surge 1)"}, {0}, NEW},
+     1,
+     4,
+     "\"maxSurge\":1,\"maxUnavailable\":0",
+     "",
+     ST_OLD,
+     1,
+     0,
+     0,
+     {"scale up", "expected 5 (surge 1)"},
+     {0},
+     NEW},
     {"scale up keeps partition: creates at the current revision",
-     {RUN("web-a", OLD, "n1"), RUN("web-b", OLD, "n2"), RUN("web-c", OLD, "n3")},
-     1, 4, "\"partition\":4", "", ST_OLD, 1, 0, 0,
-     {"1 at current revision web-old"}, {0}, OLD},
+     {RUN("web-a", OLD, "n1"), RUN("web-b", OLD, "n2"),
+      RUN("web-c", OLD, "n3")},
+     1,
+     4,
+     "\"partition\":4",
+     "",
+     ST_OLD,
+     1,
+     0,
+     0,
+     {"1 at current revision web-old"},
+     {0},
+     OLD},
     {"current revision missing: creates at the update revision and says so",
-     {RUN("web-a", OLD, "n1"), RUN("web-b", OLD, "n2"), RUN("web-c", OLD, "n3")},
-     0, 4, "\"partition\":4", "", ST_OLD, 1, 0, 0,
-     {"current revision web-old not found"}, {0}, NEW},
+     {RUN("web-a", OLD, "n1"), RUN("web-b", OLD, "n2"),
+      RUN("web-c", OLD, "n3")},
+     0,
+     4,
+     "\"partition\":4",
+     "",
+     ST_OLD,
+     1,
+     0,
+     0,
+     {"current revision web-old not found"},
+     {0},
+     NEW},
     {"pods of another owner and orphans are not counted",
      {{"web-a", NEW, "Normal", "Running", 1, "n1", NULL, "other-uid"},
       {"web-b", NEW, "Normal", "Running", 1, "n1", NULL, ""}},
-     0, 1, "", "", "", 1, 0, 0, {"creating 1 of 1"}, {0}, NEW},
+     0,
+     1,
+     "",
+     "",
+     "",
+     1,
+     0,
+     0,
+     {"creating 1 of 1"},
+     {0},
+     NEW},
     {"finished pods are not active",
      {{"web-a", NEW, "Normal", "Succeeded", 0, "n1", NULL, NULL},
       {"web-b", NEW, "Normal", "Failed", 0, "n1", NULL, NULL}},
-     0, 1, "", "", "", 1, 0, 0, {"active 0", "creating 1 of 1"}, {0}, NEW},
+     0,
+     1,
+     "",
+     "",
+     "",
+     1,
+     0,
+     0,
+     {"active 0", "creating 1 of 1"},
+     {0},
+     NEW},
 };
 
 static void run_reducer_rows(const struct rrow *rows, size_t n_rows) {
@@ -409,23 +608,23 @@ static void run_reducer_rows(const struct rrow *rows, size_t n_rows) {
         const struct lb_action *a = &d->actions[i];
         if (strcmp(a->kind, "Pod"))
           continue;
-        size_t vl = colon ? (size_t)(colon - row->acts[k])
-                          : strlen(row->acts[k]);
+        size_t vl =
+            colon ? (size_t)(colon - row->acts[k]) : strlen(row->acts[k]);
         if (strlen(lb_verb_name(a->verb)) == vl &&
             !strncmp(lb_verb_name(a->verb), row->acts[k], vl) &&
             (!colon || !strcmp(a->name, colon + 1)))
           found = 1;
       }
       if (!found)
-        lb_test_fail(__FILE__, __LINE__, "row \"%s\": no action %s",
-                     row->name, row->acts[k]);
+        lb_test_fail(__FILE__, __LINE__, "row \"%s\": no action %s", row->name,
+                     row->acts[k]);
     }
     if (row->create_rev) {
       const struct lb_action *a = find_action(d, LB_VERB_CREATE, "Pod", "");
       ASSERT(a);
       char *got = jpath(a->body, "metadata|labels|" LB_LABEL_REVISION);
-      const char *want = !strcmp(row->create_rev, NEW) ? newrev
-                                                       : row->create_rev;
+      const char *want =
+          !strcmp(row->create_rev, NEW) ? newrev : row->create_rev;
       if (!got || strcmp(got, want))
         lb_test_fail(__FILE__, __LINE__, "row \"%s\": created at %s, want %s",
                      row->name, got ? got : "(none)", want);
@@ -454,8 +653,17 @@ static const struct rrow blocked_rows[] = {
     {"scale up fully blocked by scaleStrategy.maxUnavailable explains why",
      {{"web-a", NEW, "Normal", "Pending", 0, "n1", NULL, NULL},
       {"web-b", NEW, "Normal", "Pending", 0, "n2", NULL, NULL}},
-     0, 4, "", ",\"scaleStrategy\":{\"maxUnavailable\":2}", "", 0, 0, 0,
-     {"scaleStrategy.maxUnavailable"}, {0}, NULL},
+     0,
+     4,
+     "",
+     ",\"scaleStrategy\":{\"maxUnavailable\":2}",
+     "",
+     0,
+     0,
+     0,
+     {"scaleStrategy.maxUnavailable"},
+     {0},
+     NULL},
 };
 
 TEST(engine_cloneset_scale_up_blocked_explains_why) {
@@ -513,8 +721,7 @@ TEST(engine_scale_up_pod_body_and_revision) {
   ASSERT_JPATH(a->body, "metadata|namespace", NS);
   ASSERT_JPATH(a->body, "metadata|labels|app", "web");
   ASSERT_JPATH(a->body, "metadata|labels|" LB_LABEL_REVISION, newrev);
-  ASSERT_JPATH(a->body, "metadata|labels|" LB_LABEL_TEMPLATE_HASH,
-               newrev + 4);
+  ASSERT_JPATH(a->body, "metadata|labels|" LB_LABEL_TEMPLATE_HASH, newrev + 4);
   ASSERT_JPATH(a->body, "metadata|labels|" LB_LABEL_LIFECYCLE,
                "PreparingNormal");
   ASSERT_JPATH(a->body, "metadata|annotations|" LB_ANNO_LIFECYCLE_TS,
@@ -561,8 +768,8 @@ TEST(engine_cloneset_replicas_default_1) {
 }
 
 /* ---- in flight, outcomes, write-through --------------------------------- */
-static char *created_body(const char *req, const char *uid, int rv,
-                          int64_t at, int running) {
+static char *created_body(const char *req, const char *uid, int rv, int64_t at,
+                          int running) {
   json_object *o = json_tokener_parse(req), *meta, *st;
   char ts[32], rvs[16];
   ASSERT(o && json_object_object_get_ex(o, "metadata", &meta));
@@ -573,8 +780,8 @@ static char *created_body(const char *req, const char *uid, int rv,
   json_object_object_add(meta, "creationTimestamp", json_object_new_string(ts));
   if (running >= 0) {
     st = json_object_new_object();
-    json_object_object_add(st, "phase", json_object_new_string(
-                                            running ? "Running" : "Pending"));
+    json_object_object_add(
+        st, "phase", json_object_new_string(running ? "Running" : "Pending"));
     json_object_object_add(o, "status", st);
   }
   char *out =
@@ -626,8 +833,8 @@ TEST(engine_inflight_blocks_until_outcome_and_write_through) {
   ASSERT_CONTAINS(d->reason, "active 1");
   ASSERT_CONTAINS(d->reason, "creating 1 of 2");
   ASSERT_EQ_INT(count_actions(d, LB_VERB_CREATE, "Pod", ""), 1);
-  ASSERT(strcmp(find_action(d, LB_VERB_CREATE, "Pod", "")->name,
-                create.name) != 0);
+  ASSERT(strcmp(find_action(d, LB_VERB_CREATE, "Pod", "")->name, create.name) !=
+         0);
 
   /* the watch event for the same object at the same rv is a no-op for
    * state; at an older rv it is ignored */
@@ -717,8 +924,8 @@ TEST(engine_status_patch_counters) {
   size_t first = h_watch(&h, 100000, LB_EV_ADDED, cj);
   free(cj);
   const struct lb_decision *d = &h.ds.v[first];
-  const struct lb_action *st = find_action(d, LB_VERB_PATCH, "CloneSet",
-                                           "status");
+  const struct lb_action *st =
+      find_action(d, LB_VERB_PATCH, "CloneSet", "status");
   ASSERT(st);
   ASSERT_EQ_STR(st->api_group, "apps.kruise.io");
   ASSERT_EQ_STR(st->name, "web");
@@ -868,8 +1075,8 @@ TEST(engine_list_end_removes_unlisted) {
 
 /* ---- minReadySeconds and timers ------------------------------------------ */
 static char *merge_status(const char *cs, const char *patch, int rv) {
-  json_object *o = json_tokener_parse(cs), *p = json_tokener_parse(patch),
-              *st, *meta;
+  json_object *o = json_tokener_parse(cs), *p = json_tokener_parse(patch), *st,
+              *meta;
   char rvs[16];
   ASSERT(o && p && json_object_object_get_ex(p, "status", &st));
   json_object_object_add(o, "status", json_object_get(st));
@@ -961,9 +1168,8 @@ TEST(engine_noop_decision_only_when_reason_changes) {
   /* the status write fails: the reducer writes again (an action) */
   first = h_answer(&h, 7000, &st, 500, "{\"kind\":\"Status\"}");
   ASSERT_EQ_INT(h.ds.n, first + 1);
-  ASSERT_EQ_INT(count_actions(&h.ds.v[first], LB_VERB_PATCH, "CloneSet",
-                              "status"),
-                1);
+  ASSERT_EQ_INT(
+      count_actions(&h.ds.v[first], LB_VERB_PATCH, "CloneSet", "status"), 1);
   ASSERT_EQ_INT(h.ds.v[first].seq, dseq + 1);
   lb_action_release(&st);
   h_free(&h);
@@ -981,12 +1187,15 @@ TEST(engine_malformed_and_wrong_typed_input) {
   struct h h;
   h_init(&h);
   static const char *bad[] = {
-      "\"replicas\":\"x\"", "\"replicas\":-1", "\"replicas\":1.5",
+      "\"replicas\":\"x\"",
+      "\"replicas\":-1",
+      "\"replicas\":1.5",
       "\"replicas\":2,\"updateStrategy\":{\"partition\":\"x%\"}",
       "\"replicas\":2,\"updateStrategy\":{\"maxSurge\":true}",
       "\"replicas\":2,\"updateStrategy\":{\"type\":\"Sideways\"}",
       "\"replicas\":2,\"scaleStrategy\":{\"podsToDelete\":\"web-a\"}",
-      "\"replicas\":2,\"selector\":[]", "\"replicas\":2,\"template\":7",
+      "\"replicas\":2,\"selector\":[]",
+      "\"replicas\":2,\"template\":7",
       "\"replicas\":2,\"minReadySeconds\":\"10\""};
   for (size_t i = 0; i < LB_ARRAY_SIZE(bad); i++) {
     char body[1024];
@@ -1331,8 +1540,10 @@ TEST(engine_snapshot_restore_continues_identically) {
       const struct lb_decision *x = &a.ds.v[a0 + i], *y = &b.ds.v[i];
       if (x->canonical_len != y->canonical_len ||
           memcmp(x->canonical, y->canonical, x->canonical_len))
-        lb_test_fail(__FILE__, __LINE__, "cut %d: decision %zu differs:\n"
-                     "  %s\n  %s", cuts[c], i, x->canonical, y->canonical);
+        lb_test_fail(__FILE__, __LINE__,
+                     "cut %d: decision %zu differs:\n"
+                     "  %s\n  %s",
+                     cuts[c], i, x->canonical, y->canonical);
       ASSERT_EQ_U64(x->chain, y->chain);
     }
     b.parent = NULL;
@@ -1365,8 +1576,8 @@ TEST(engine_restore_rejects_partial_snapshot) {
     ASSERT_OK(lb_engine_new(NULL, &e));
     int rc = lb_engine_restore(e, blobs[i], strlen(blobs[i]));
     if (rc != LB_ECORRUPT)
-      lb_test_fail(__FILE__, __LINE__, "%s: rc %d, want LB_ECORRUPT",
-                   blobs[i], rc);
+      lb_test_fail(__FILE__, __LINE__, "%s: rc %d, want LB_ECORRUPT", blobs[i],
+                   rc);
     lb_engine_free(e);
   }
 }
@@ -1454,8 +1665,10 @@ TEST(engine_decisions_independent_of_pod_arrival_order) {
     h_free(&h);
   }
   if (strcmp(canon[0], canon[1]) != 0)
-    lb_test_fail(__FILE__, __LINE__, "decisions differ by arrival order:\n"
-                 "  %s\n  %s", canon[0], canon[1]);
+    lb_test_fail(__FILE__, __LINE__,
+                 "decisions differ by arrival order:\n"
+                 "  %s\n  %s",
+                 canon[0], canon[1]);
   free(canon[0]);
   free(canon[1]);
 }

@@ -47,9 +47,11 @@ TEST(event_strip_managed_fields_table) {
       {"metadata not first at top level",
        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"a\","
        "\"managedFields\":null}}",
-       "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"a\"}}"},
+       "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"a\"}"
+       "}"},
       {"duplicate managedFields both removed",
-       "{\"metadata\":{\"managedFields\":1,\"name\":\"a\",\"managedFields\":2}}",
+       "{\"metadata\":{\"managedFields\":1,\"name\":\"a\",\"managedFields\":2}"
+       "}",
        "{\"metadata\":{\"name\":\"a\"}}"},
       {"top-level managedFields kept",
        "{\"managedFields\":[1],\"metadata\":{\"name\":\"a\"}}",
@@ -81,8 +83,7 @@ TEST(event_strip_managed_fields_table) {
       {"truncated inside managedFields",
        "{\"metadata\":{\"name\":\"a\",\"managedFields\":[{\"x\":",
        "{\"metadata\":{\"name\":\"a\",\"managedFields\":[{\"x\":"},
-      {"truncated inside a string",
-       "{\"metadata\":{\"managedFields\":\"abc",
+      {"truncated inside a string", "{\"metadata\":{\"managedFields\":\"abc",
        "{\"metadata\":{\"managedFields\":\"abc"},
   };
   for (size_t i = 0; i < LB_ARRAY_SIZE(rows); i++)
@@ -213,14 +214,15 @@ TEST(event_prepare_fills_identity) {
 }
 
 TEST(event_prepare_rejects_malformed) {
-  static const char *bad[] = {"{", "{\"a\":}", "nope", "{\"a\":1} trailing",
+  static const char *bad[] = {"{",    "{\"a\":}",
+                              "nope", "{\"a\":1} trailing",
                               "[1,2", "{\"metadata\":{\"name\":\"x\"}"};
   for (size_t i = 0; i < LB_ARRAY_SIZE(bad); i++) {
     struct lb_event ev;
     int rc = prep(&ev, LB_SRC_WATCH, LB_EV_ADDED, bad[i]);
     if (rc != LB_EPARSE)
-      lb_test_fail(__FILE__, __LINE__, "body %s: rc %d, want LB_EPARSE",
-                   bad[i], rc);
+      lb_test_fail(__FILE__, __LINE__, "body %s: rc %d, want LB_EPARSE", bad[i],
+                   rc);
     ASSERT(ev.body == NULL);
     lb_event_release(&ev);
   }
@@ -248,18 +250,42 @@ TEST(event_hash_covers_every_field) {
     struct lb_event e = base; /* shallow copy: swap one field at a time */
     char *body = NULL;
     switch (f) {
-    case 0: e.source = LB_SRC_LIST; break;
-    case 1: e.type = LB_EV_ADDED; break;
-    case 2: e.api_group = (char *)"apps"; break;
-    case 3: e.kind = (char *)"Pox"; break;
-    case 4: e.ns = (char *)"e"; break;
-    case 5: e.name = (char *)"q"; break;
-    case 6: e.uid = (char *)"v"; break;
-    case 7: e.rv = (char *)"8"; break;
-    case 8: e.at_ms = 1001; break;
-    case 9: e.action_id = 1; break;
-    case 10: e.http_status = 200; break;
-    case 11: e.body_len = base.body_len - 1; break;
+    case 0:
+      e.source = LB_SRC_LIST;
+      break;
+    case 1:
+      e.type = LB_EV_ADDED;
+      break;
+    case 2:
+      e.api_group = (char *)"apps";
+      break;
+    case 3:
+      e.kind = (char *)"Pox";
+      break;
+    case 4:
+      e.ns = (char *)"e";
+      break;
+    case 5:
+      e.name = (char *)"q";
+      break;
+    case 6:
+      e.uid = (char *)"v";
+      break;
+    case 7:
+      e.rv = (char *)"8";
+      break;
+    case 8:
+      e.at_ms = 1001;
+      break;
+    case 9:
+      e.action_id = 1;
+      break;
+    case 10:
+      e.http_status = 200;
+      break;
+    case 11:
+      e.body_len = base.body_len - 1;
+      break;
     case 12:
       body = dup_s(base.body);
       body[base.body_len - 2] ^= 1;
@@ -319,8 +345,8 @@ TEST(event_time_rfc3339_table) {
     int64_t ms = -42;
     char out[32];
     if (lb_time_parse(rows[i].in, &ms) != 0 || ms != rows[i].ms)
-      lb_test_fail(__FILE__, __LINE__, "parse %s: %lld, want %lld",
-                   rows[i].in, (long long)ms, (long long)rows[i].ms);
+      lb_test_fail(__FILE__, __LINE__, "parse %s: %lld, want %lld", rows[i].in,
+                   (long long)ms, (long long)rows[i].ms);
     lb_time_rfc3339(rows[i].ms, out);
     if (strcmp(out, rows[i].out) != 0)
       lb_test_fail(__FILE__, __LINE__, "format %lld: %s, want %s",

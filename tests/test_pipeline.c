@@ -79,8 +79,8 @@ static int run_scenario(struct harness *h, const char *scenario, int from) {
 
 /* Live run; returns chain and digest of the live engine. */
 static void live_run(const char *path, uint64_t seed, const char *scenario,
-                     int64_t snapshot_every, uint64_t *chain,
-                     uint64_t *digest, int64_t *decisions) {
+                     int64_t snapshot_every, uint64_t *chain, uint64_t *digest,
+                     int64_t *decisions) {
   struct harness h = {0};
   h.sim = new_sim(seed);
   ASSERT_OK(h_start(&h, path, 0, snapshot_every));
@@ -140,8 +140,7 @@ TEST_TIMEOUT(pipeline_replay_matches_live_over_seeds, 120) {
     uint64_t chain, digest;
     int64_t n;
     snprintf(path, sizeof path, "seed%" PRIu64 ".db", seed);
-    live_run(path, seed, seed % 2 ? "demo" : "rollout", 0, &chain, &digest,
-             &n);
+    live_run(path, seed, seed % 2 ? "demo" : "rollout", 0, &chain, &digest, &n);
     ASSERT(n > 20);
     check_clean(path);
     replay_equals(path, -1, chain, digest, n);
@@ -289,8 +288,10 @@ static void assert_no_double_effects(struct harness *h, const char *path) {
       &nm));
   ASSERT(nm.n > 0);
   for (size_t i = 0; i < nm.n; i++) {
-    ASSERT_LE_INT(lb_sim_effects(h->sim, "create", "Pod", "default", nm.v[i]), 1);
-    ASSERT_LE_INT(lb_sim_effects(h->sim, "delete", "Pod", "default", nm.v[i]), 1);
+    ASSERT_LE_INT(lb_sim_effects(h->sim, "create", "Pod", "default", nm.v[i]),
+                  1);
+    ASSERT_LE_INT(lb_sim_effects(h->sim, "delete", "Pod", "default", nm.v[i]),
+                  1);
     free(nm.v[i]);
   }
   free(nm.v);
@@ -493,9 +494,9 @@ TEST(cli_sim_replay_query_explain) {
   ASSERT_CONTAINS(out.p, "verified ");
   ASSERT_EQ_INT(sh("journal check c.db", &out), 0);
   ASSERT_CONTAINS(out.p, "ok: ");
-  const char *views[] = {"pod_history", "decisions_explained", "action_log",
-                         "failed_actions", "rollout_timeline",
-                         "admission_denials"};
+  const char *views[] = {"pod_history",      "decisions_explained",
+                         "action_log",       "failed_actions",
+                         "rollout_timeline", "admission_denials"};
   for (size_t i = 0; i < sizeof views / sizeof views[0]; i++) {
     char cmd[256];
     snprintf(cmd, sizeof cmd, "query c.db \"SELECT count(*) AS n FROM %s\"",
@@ -518,8 +519,9 @@ TEST(cli_sim_replay_query_explain) {
   /* a deleted pod's explanation names the decision that deleted it */
   struct lb_journal *j = open_ro("c.db");
   struct names nm = {0};
-  ASSERT_OK(lb_journal_query(j, "SELECT name FROM actions WHERE verb = "
-                                "'delete' ORDER BY id LIMIT 1",
+  ASSERT_OK(lb_journal_query(j,
+                             "SELECT name FROM actions WHERE verb = "
+                             "'delete' ORDER BY id LIMIT 1",
                              collect_name, &nm));
   lb_journal_close(j);
   ASSERT_EQ_INT(nm.n, 1);

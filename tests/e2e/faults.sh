@@ -4,7 +4,7 @@
 
 PROXY_PID=
 PROXY_CTL=
-proxy() { curl -sf -X "$1" "http://$PROXY_CTL$2" ${3:+--data "$3"}; }
+proxy() { curl -sf -X "$1" "http://$PROXY_CTL$2" ${3:+--data "$3"} >/dev/null; }
 
 start_proxy() {
   make -s -C "$ROOT" build/faultproxy >/dev/null
