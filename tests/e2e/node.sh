@@ -43,12 +43,19 @@ t_node_create_rollout_scale() {
   images_are n1 docker.io/local/busybox:v1
   local old
   old=$(kubectl get pods -l app=n1 -o jsonpath='{.items[*].metadata.uid}')
+  [ -n "$old" ]
   set_image n1 docker.io/local/busybox:v2
   wait_for "n1 recreated at v2" 180 status_is n1 2 2
   wait_for "n1 containers run v2" 60 images_are n1 docker.io/local/busybox:v2
   # ReCreate: every pod is new
+  local now
+  now=$(kubectl get pods -l app=n1 -o json |
+    jq -r '.items[] | select(.metadata.deletionTimestamp == null) | .metadata.uid')
   for uid in $old; do
-    ! kubectl get pods -l app=n1 -o jsonpath='{.items[*].metadata.uid}' | grep -q "$uid"
+    if grep -q "$uid" <<<"$now"; then
+      log "pod $uid survived a ReCreate rollout"
+      return 1
+    fi
   done
   kubectl scale clone n1 --replicas=1 >/dev/null
   wait_for "n1 scaled to 1" 120 status_is n1 1 1
