@@ -1349,10 +1349,14 @@ write_analysis(FILE *f, const struct breakdown *bd, const struct ingest_res *ib,
           "path); SQLite insert with a commit every %d events %.1f us "
           "(off) and %.1f us (batched, the fsync amortized over the "
           "batch). prepare + insert = %.1f us, i.e. a single-threaded "
-          "ceiling of about %.0f events/s before any fsync wait; the rest "
-          "of the wall time (%.1f us/event) is spent waiting for the fsync "
-          "of each commit. With durability off the same loop reaches %.0f "
-          "events/s. The parse is the largest single stage, and it "
+          "ceiling of about %.0f events/s measured on 4,000 events; the "
+          "long run loses another %.1f us/event. Part of that is the "
+          "fsync of each commit, but the run with durability off also "
+          "stays below the ceiling (%.0f events/s), so the rest is not "
+          "yet attributed: candidates are the WAL growing over the run "
+          "(the journal turns automatic checkpoints off and nothing "
+          "checkpoints during this loop) and other load on the shared "
+          "machine. The parse is the largest single stage, and it "
           "builds a json-c tree (every member and string allocated) only "
           "to read ~20 fields from it.\n\n",
           ib->ev_per_s >= 20000 ? "PASS" : "MISS", per_ev, ib->ev_per_s,

@@ -131,48 +131,80 @@ static int rv_older(const char *a, const char *b) {
   return !*ea && !*eb && x < y;
 }
 
-static int cs_add_pod(struct lb_cloneset *c, struct lb_pod *p) {
-  if (c->n_pods == c->cap_pods) {
-    size_t cap = c->cap_pods ? c->cap_pods * 2 : 16;
-    struct lb_pod **np = realloc(c->pods, cap * sizeof *np);
-    if (!np)
-      return LB_ENOMEM;
-    c->pods = np;
-    c->cap_pods = cap;
-  }
-  p->owner = c;
-  p->owner_idx = c->n_pods;
-  c->pods[c->n_pods++] = p;
+/* Ownership index: a CloneSet keeps its pods in c->pods and its other
+ * owned objects (ControllerRevisions, PVCs) in c->owned; each object
+ * remembers its slot. Both arrays are sets: every use sorts. */
+static int grow_arr(void **arr, size_t *cap, size_t n) {
+  if (n < *cap)
+    return 0;
+  size_t nc = *cap ? *cap * 2 : 16;
+  void *na = realloc(*arr, nc * sizeof(void *));
+  if (!na)
+    return LB_ENOMEM;
+  *arr = na;
+  *cap = nc;
   return 0;
 }
 
-static void cs_remove_pod(struct lb_pod *p) {
-  struct lb_cloneset *c = p->owner;
+static int cs_link(struct lb_cloneset *c, struct lb_obj *o) {
+  if (o->kind == LB_KIND_POD) {
+    if (grow_arr((void **)&c->pods, &c->cap_pods, c->n_pods))
+      return LB_ENOMEM;
+    o->owner_idx = c->n_pods;
+    c->pods[c->n_pods++] = (struct lb_pod *)o;
+  } else {
+    if (grow_arr((void **)&c->owned, &c->cap_owned, c->n_owned))
+      return LB_ENOMEM;
+    o->owner_idx = c->n_owned;
+    c->owned[c->n_owned++] = o;
+  }
+  o->owner = c;
+  return 0;
+}
+
+static void cs_unlink(struct lb_obj *o) {
+  struct lb_cloneset *c = o->owner;
   if (!c)
     return;
-  struct lb_pod *last = c->pods[--c->n_pods];
-  c->pods[p->owner_idx] = last;
-  last->owner_idx = p->owner_idx;
-  p->owner = NULL;
+  if (o->kind == LB_KIND_POD) {
+    struct lb_pod *last = c->pods[--c->n_pods];
+    c->pods[o->owner_idx] = last;
+    last->o.owner_idx = o->owner_idx;
+  } else {
+    struct lb_obj *last = c->owned[--c->n_owned];
+    c->owned[o->owner_idx] = last;
+    last->owner_idx = o->owner_idx;
+  }
+  o->owner = NULL;
+}
+
+/* Moves old's slot to o (same owner), so the arrays never reallocate on
+ * the hot path of an update. */
+static void cs_replace(struct lb_obj *old, struct lb_obj *o) {
+  struct lb_cloneset *c = old->owner;
+  o->owner = c;
+  o->owner_idx = old->owner_idx;
+  if (o->kind == LB_KIND_POD)
+    c->pods[o->owner_idx] = (struct lb_pod *)o;
+  else
+    c->owned[o->owner_idx] = o;
+  old->owner = NULL;
 }
 
 static void unlink_obj(struct lb_engine *e, struct lb_obj *o) {
-  if (o->kind == LB_KIND_POD) {
-    struct lb_pod *p = (struct lb_pod *)o;
-    if (p->owner)
-      mark_obj(e, &p->owner->o);
-    cs_remove_pod(p);
-  } else if (o->kind == LB_KIND_CLONESET) {
+  if (o->kind == LB_KIND_CLONESET) {
     struct lb_cloneset *c = (struct lb_cloneset *)o;
     while (c->n_pods)
-      cs_remove_pod(c->pods[c->n_pods - 1]);
+      cs_unlink(&c->pods[c->n_pods - 1]->o);
+    while (c->n_owned)
+      cs_unlink(c->owned[c->n_owned - 1]);
     if (lb_map_get(&e->owners, o->uid) == c)
       lb_map_del(&e->owners, o->uid);
-  } else if (o->owner_uid) {
-    struct lb_cloneset *c = lb_map_get(&e->owners, o->owner_uid);
-    if (c)
-      mark_obj(e, &c->o);
+    return;
   }
+  if (o->owner)
+    mark_obj(e, &o->owner->o);
+  cs_unlink(o);
 }
 
 static int remove_key(struct lb_engine *e, const char *key) {
@@ -208,49 +240,38 @@ static int upsert(struct lb_engine *e, struct lb_obj *o) {
   }
   if ((rc = lb_map_put(&e->objs, key, o, NULL)))
     goto fail;
-  if (o->kind == LB_KIND_POD) {
-    struct lb_pod *p = (struct lb_pod *)o, *op = (struct lb_pod *)old;
-    struct lb_cloneset *c =
-        o->owner_uid ? lb_map_get(&e->owners, o->owner_uid) : NULL;
-    if (op && op->owner && op->owner == c) { /* take its slot */
-      p->owner = c;
-      p->owner_idx = op->owner_idx;
-      c->pods[p->owner_idx] = p;
-      op->owner = NULL;
-    } else {
-      if (op)
-        unlink_obj(e, old);
-      if (c && (rc = cs_add_pod(c, p)))
-        goto fail_unmap;
-    }
-    if (c)
-      rc = mark_obj(e, &c->o);
-  } else if (o->kind == LB_KIND_CLONESET) {
+  if (o->kind == LB_KIND_CLONESET) {
     struct lb_cloneset *c = (struct lb_cloneset *)o,
                        *oc = (struct lb_cloneset *)old;
     if (oc) { /* keep the engine's bookkeeping */
       c->pods = oc->pods;
       c->n_pods = oc->n_pods;
       c->cap_pods = oc->cap_pods;
+      c->owned = oc->owned;
+      c->n_owned = oc->n_owned;
+      c->cap_owned = oc->cap_owned;
       oc->pods = NULL;
-      oc->n_pods = oc->cap_pods = 0;
+      oc->owned = NULL;
+      oc->n_pods = oc->cap_pods = oc->n_owned = oc->cap_owned = 0;
       c->inflight_pods = oc->inflight_pods;
       c->inflight_status = oc->inflight_status;
       c->inflight_revs = oc->inflight_revs;
       c->wakeup_ms = oc->wakeup_ms;
       c->last_reason = oc->last_reason;
       for (size_t i = 0; i < c->n_pods; i++)
-        c->pods[i]->owner = c;
+        c->pods[i]->o.owner = c;
+      for (size_t i = 0; i < c->n_owned; i++)
+        c->owned[i]->owner = c;
     } else {
-      /* adopt pods seen before their owner (order-independent: the
-       * pods array is a set; every use sorts it) */
+      /* adopt objects seen before their owner (order-independent: the
+       * arrays are sets; every use sorts them) */
       size_t i = 0;
       void *v;
       while (lb_map_next(&e->objs, &i, NULL, &v)) {
         struct lb_obj *po = v;
-        if (po->kind == LB_KIND_POD && po->owner_uid &&
-            !strcmp(po->owner_uid, o->uid) && !((struct lb_pod *)po)->owner &&
-            (rc = cs_add_pod(c, (struct lb_pod *)po)))
+        if (po != o && po->owner_uid && !po->owner &&
+            po->kind != LB_KIND_CLONESET && !strcmp(po->owner_uid, o->uid) &&
+            (rc = cs_link(c, po)))
           goto fail_unmap;
       }
     }
@@ -258,11 +279,18 @@ static int upsert(struct lb_engine *e, struct lb_obj *o) {
       goto fail_unmap;
     rc = mark_obj(e, o);
   } else {
-    if (o->owner_uid) {
-      struct lb_cloneset *c = lb_map_get(&e->owners, o->owner_uid);
-      if (c)
-        rc = mark_obj(e, &c->o);
+    struct lb_cloneset *c =
+        o->owner_uid ? lb_map_get(&e->owners, o->owner_uid) : NULL;
+    if (old && old->owner && old->owner == c) {
+      cs_replace(old, o);
+    } else {
+      if (old)
+        unlink_obj(e, old);
+      if (c && (rc = cs_link(c, o)))
+        goto fail_unmap;
     }
+    if (c)
+      rc = mark_obj(e, &c->o);
   }
   lb_obj_free(old);
   return rc;
@@ -324,7 +352,7 @@ static int fold_outcome(struct lb_engine *e, struct lb_event *ev) {
   struct lb_obj *owner = lb_map_get(&e->objs, f->owner_key);
   if (owner && owner->kind == LB_KIND_CLONESET) {
     struct lb_cloneset *c = (struct lb_cloneset *)owner;
-    int *cnt = f->cls == CLS_POD      ? &c->inflight_pods
+    int *cnt = f->cls == CLS_POD ? &c->inflight_pods
                : f->cls == CLS_STATUS ? &c->inflight_status
                                       : &c->inflight_revs;
     if (LB_ALWAYS(*cnt > 0))
@@ -457,7 +485,7 @@ static int add_inflight(struct lb_engine *e, const struct lb_action *a,
   }
   if (owner && owner->kind == LB_KIND_CLONESET) {
     struct lb_cloneset *c = (struct lb_cloneset *)owner;
-    int *cnt = f->cls == CLS_POD      ? &c->inflight_pods
+    int *cnt = f->cls == CLS_POD ? &c->inflight_pods
                : f->cls == CLS_STATUS ? &c->inflight_status
                                       : &c->inflight_revs;
     (*cnt)++;

@@ -430,6 +430,82 @@ static int decode_meta(struct json_object *root, struct lb_obj *o,
   return 0;
 }
 
+/* Annotations a reducer may read; everything else (last-applied config,
+ * tooling noise) is not kept per pod. */
+static int kept_annotation(const char *k) {
+  static const char *const prefixes[] = {
+      "apps.kruise.io/", "lifecycle.apps.kruise.io/", "kruise.io/",
+      "controller.kubernetes.io/", "pub.kruise.io/", "crr.apps.kruise.io/",
+      "inplace-update-"};
+  for (size_t i = 0; i < LB_ARRAY_SIZE(prefixes); i++)
+    if (!strncmp(k, prefixes[i], strlen(prefixes[i])))
+      return 1;
+  return 0;
+}
+
+static int pack_kv_filtered(struct json_object *o, char **out) {
+  struct json_object *f = json_object_new_object();
+  const char *why;
+  int rc;
+  if (!f)
+    return LB_ENOMEM;
+  if (o && json_object_is_type(o, json_type_object)) {
+    json_object_object_foreach(o, k, v) {
+      if (kept_annotation(k) && json_object_is_type(v, json_type_string))
+        json_object_object_add(f, k, json_object_get(v));
+    }
+  }
+  rc = pack_kv(f, out, &why, "");
+  json_object_put(f);
+  return rc;
+}
+
+/* A list of strings, or of objects whose `field` is a string; anything
+ * else is skipped. */
+static int pack_list_lax(struct json_object *a, const char *field,
+                         char **out) {
+  struct lb_buf b = LB_BUF_INIT;
+  size_t n = a && json_object_is_type(a, json_type_array)
+                 ? json_object_array_length(a)
+                 : 0;
+  for (size_t i = 0; i < n; i++) {
+    struct json_object *x = json_object_array_get_idx(a, i);
+    const char *v = field ? jstr(x, field)
+                          : json_object_is_type(x, json_type_string)
+                                ? json_object_get_string(x)
+                                : NULL;
+    if (v && *v)
+      lb_buf_add(&b, v, strlen(v) + 1);
+  }
+  lb_buf_add(&b, "", 1);
+  if (b.err) {
+    lb_buf_release(&b);
+    return LB_ENOMEM;
+  }
+  *out = lb_buf_detach(&b, NULL);
+  return 0;
+}
+
+static int pack_conds(struct json_object *a, char **out) {
+  struct json_object *f = json_object_new_object();
+  const char *why;
+  int rc;
+  if (!f)
+    return LB_ENOMEM;
+  size_t n = a && json_object_is_type(a, json_type_array)
+                 ? json_object_array_length(a)
+                 : 0;
+  for (size_t i = 0; i < n; i++) {
+    struct json_object *c = json_object_array_get_idx(a, i);
+    const char *t = jstr(c, "type"), *st = jstr(c, "status");
+    if (t && st)
+      json_object_object_add(f, t, json_object_new_string(st));
+  }
+  rc = pack_kv(f, out, &why, "");
+  json_object_put(f);
+  return rc;
+}
+
 static int decode_pod(struct json_object *root, struct lb_pod *p,
                       const char **why) {
   struct json_object *spec = jget(root, "spec"), *st = jget(root, "status");
@@ -471,7 +547,69 @@ static int decode_pod(struct json_object *root, struct lb_pod *p,
     long long c = strtoll(cost, &end, 10);
     p->deletion_cost = *end ? 0 : c; /* invalid = 0, as upstream */
   }
+  struct json_object *meta = jget(root, "metadata");
+  int rc;
+  if ((rc = pack_kv_filtered(jget(meta, "annotations"), &p->annotations)) ||
+      (rc = pack_list_lax(jget(meta, "finalizers"), NULL, &p->finalizers)) ||
+      (rc = pack_list_lax(jget(spec, "readinessGates"), "conditionType",
+                          &p->gates)) ||
+      (rc = pack_conds(conds, &p->conds)))
+    return rc;
+  struct json_object *ctrs = jget(spec, "containers");
+  if (ctrs && json_object_is_type(ctrs, json_type_array)) {
+    size_t n = json_object_array_length(ctrs);
+    p->ctrs = calloc(n + 1, sizeof *p->ctrs);
+    if (!p->ctrs)
+      return LB_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+      struct json_object *c = json_object_array_get_idx(ctrs, i);
+      p->ctrs[i].name = lb_strdup(jstr(c, "name") ? jstr(c, "name") : "");
+      p->ctrs[i].image = lb_strdup(jstr(c, "image") ? jstr(c, "image") : "");
+      p->n_ctrs = i + 1;
+      if (!p->ctrs[i].name || !p->ctrs[i].image)
+        return LB_ENOMEM;
+    }
+  }
+  if (cs && json_object_is_type(cs, json_type_array)) {
+    size_t n = json_object_array_length(cs);
+    p->csts = calloc(n + 1, sizeof *p->csts);
+    if (!p->csts)
+      return LB_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+      struct json_object *c = json_object_array_get_idx(cs, i);
+      struct lb_ctr_status *x = &p->csts[i];
+      int64_t r = 0;
+      x->name = lb_strdup(jstr(c, "name") ? jstr(c, "name") : "");
+      x->image = lb_strdup(jstr(c, "image") ? jstr(c, "image") : "");
+      x->image_id = lb_strdup(jstr(c, "imageID") ? jstr(c, "imageID") : "");
+      x->container_id =
+          lb_strdup(jstr(c, "containerID") ? jstr(c, "containerID") : "");
+      x->ready = jget(c, "ready") && json_object_get_boolean(jget(c, "ready"));
+      x->started =
+          jget(c, "started") && json_object_get_boolean(jget(c, "started"));
+      jint(c, "restartCount", 0, &r, why, "");
+      x->restarts = (int)r;
+      p->n_csts = i + 1;
+      if (!x->name || !x->image || !x->image_id || !x->container_id)
+        return LB_ENOMEM;
+    }
+  }
   (void)why;
+  return 0;
+}
+
+/* Canonical JSON of an optional member (NULL when absent or null). */
+static int canon_opt(struct json_object *v, char **out) {
+  struct lb_buf b = LB_BUF_INIT;
+  *out = NULL;
+  if (!v || json_object_is_type(v, json_type_null))
+    return 0;
+  canon_json(v, &b);
+  if (b.err) {
+    lb_buf_release(&b);
+    return LB_ENOMEM;
+  }
+  *out = lb_buf_detach(&b, NULL);
   return 0;
 }
 
@@ -548,6 +686,19 @@ static int decode_cloneset(struct json_object *root, struct lb_cloneset *c,
                  "spec.revisionHistoryLimit: expected an integer")))
     return rc;
   c->revision_history_limit = (int)(v < 0 ? 0 : v > 1000 ? 1000 : v);
+  if ((rc = jint(jget(us, "inPlaceUpdateStrategy"), "gracePeriodSeconds", 0,
+                 &v, why,
+                 "spec.updateStrategy.inPlaceUpdateStrategy.gracePeriodSeconds:"
+                 " expected an integer")))
+    return rc;
+  c->inplace_grace_seconds = (int)(v < 0 ? 0 : v > 86400 ? 86400 : v);
+  c->disable_pvc_reuse = jget(ss, "disablePVCReuse") &&
+                         json_object_get_boolean(jget(ss, "disablePVCReuse"));
+  if ((rc = canon_opt(jget(spec, "lifecycle"), &c->lifecycle_json)) ||
+      (rc = canon_opt(jget(spec, "volumeClaimTemplates"), &c->vct_json)) ||
+      (rc = canon_opt(jget(us, "priorityStrategy"), &c->priority_json)) ||
+      (rc = canon_opt(jget(us, "scatterStrategy"), &c->scatter_json)))
+    return rc;
 
   struct lb_cs_status *s = &c->status;
   int64_t x;
@@ -588,6 +739,7 @@ static struct lb_obj *obj_alloc(int kind) {
   size_t sz = kind == LB_KIND_POD        ? sizeof(struct lb_pod)
               : kind == LB_KIND_CLONESET ? sizeof(struct lb_cloneset)
               : kind == LB_KIND_CREV     ? sizeof(struct lb_crev)
+              : kind == LB_KIND_PVC      ? sizeof(struct lb_obj)
                                          : 0;
   struct lb_obj *o = sz ? calloc(1, sz) : NULL;
   if (o)
@@ -640,7 +792,24 @@ void lb_obj_free(struct lb_obj *o) {
   free(o->owner_uid);
   free(o->labels);
   if (o->kind == LB_KIND_POD) {
-    free(((struct lb_pod *)o)->node);
+    struct lb_pod *p = (struct lb_pod *)o;
+    free(p->node);
+    free(p->annotations);
+    free(p->finalizers);
+    free(p->gates);
+    free(p->conds);
+    for (size_t i = 0; i < p->n_ctrs; i++) {
+      free(p->ctrs[i].name);
+      free(p->ctrs[i].image);
+    }
+    free(p->ctrs);
+    for (size_t i = 0; i < p->n_csts; i++) {
+      free(p->csts[i].name);
+      free(p->csts[i].image);
+      free(p->csts[i].image_id);
+      free(p->csts[i].container_id);
+    }
+    free(p->csts);
   } else if (o->kind == LB_KIND_CLONESET) {
     struct lb_cloneset *c = (struct lb_cloneset *)o;
     selector_release(&c->selector);
@@ -649,7 +818,12 @@ void lb_obj_free(struct lb_obj *o) {
     free(c->status.current_revision);
     free(c->status.update_revision);
     free(c->status.label_selector);
+    free(c->lifecycle_json);
+    free(c->vct_json);
+    free(c->priority_json);
+    free(c->scatter_json);
     free(c->pods);
+    free(c->owned);
   } else if (o->kind == LB_KIND_CREV) {
     free(((struct lb_crev *)o)->data);
   }
@@ -711,6 +885,32 @@ int lb_obj_encode(const struct lb_obj *o, struct lb_buf *b) {
     enc_int(b, "ready_ms", p->ready_ms);
     enc_int(b, "restarts", p->restarts);
     enc_int(b, "cost", p->deletion_cost);
+    enc_kv(b, "annotations", p->annotations);
+    enc_list(b, "finalizers", p->finalizers);
+    enc_list(b, "gates", p->gates);
+    enc_kv(b, "conds", p->conds);
+    lb_buf_adds(b, ",\"ctrs\":[");
+    for (size_t i = 0; i < p->n_ctrs; i++) {
+      lb_buf_adds(b, i ? ",[" : "[");
+      lb_buf_add_json_str(b, p->ctrs[i].name);
+      lb_buf_adds(b, ",");
+      lb_buf_add_json_str(b, p->ctrs[i].image);
+      lb_buf_adds(b, "]");
+    }
+    lb_buf_adds(b, "],\"csts\":[");
+    for (size_t i = 0; i < p->n_csts; i++) {
+      const struct lb_ctr_status *x = &p->csts[i];
+      lb_buf_adds(b, i ? ",[" : "[");
+      lb_buf_add_json_str(b, x->name);
+      lb_buf_adds(b, ",");
+      lb_buf_add_json_str(b, x->image);
+      lb_buf_adds(b, ",");
+      lb_buf_add_json_str(b, x->image_id);
+      lb_buf_adds(b, ",");
+      lb_buf_add_json_str(b, x->container_id);
+      lb_buf_addf(b, ",%d,%d,%d]", x->ready, x->started, x->restarts);
+    }
+    lb_buf_adds(b, "]");
   } else if (o->kind == LB_KIND_CLONESET) {
     const struct lb_cloneset *c = (const struct lb_cloneset *)o;
     const struct lb_cs_status *s = &c->status;
@@ -735,6 +935,12 @@ int lb_obj_encode(const struct lb_obj *o, struct lb_buf *b) {
     enc_intstr(b, "scale_max_unavailable", &c->scale_max_unavailable);
     enc_int(b, "min_ready", c->min_ready_seconds);
     enc_int(b, "history", c->revision_history_limit);
+    enc_int(b, "ip_grace", c->inplace_grace_seconds);
+    enc_int(b, "no_pvc_reuse", c->disable_pvc_reuse);
+    enc_str(b, "lifecycle", c->lifecycle_json);
+    enc_str(b, "vct", c->vct_json);
+    enc_str(b, "priority", c->priority_json);
+    enc_str(b, "scatter", c->scatter_json);
     enc_int(b, "st_gen", s->observed_generation);
     lb_buf_addf(b, ",\"st\":[%d,%d,%d,%d,%d,%d,%d,%d]", s->replicas, s->ready,
                 s->available, s->updated, s->updated_ready,
@@ -807,6 +1013,55 @@ int lb_obj_restore(struct json_object *e, struct lb_obj **out) {
     p->ready_ms = r_int(e, "ready_ms");
     p->restarts = (int)r_int(e, "restarts");
     p->deletion_cost = r_int(e, "cost");
+    if ((rc = pack_kv(jget(e, "annotations"), &p->annotations, &why, "a")) ||
+        (rc = pack_list(jget(e, "finalizers"), &p->finalizers, &why, "f")) ||
+        (rc = pack_list(jget(e, "gates"), &p->gates, &why, "g")) ||
+        (rc = pack_kv(jget(e, "conds"), &p->conds, &why, "c")))
+      goto fail;
+    struct json_object *ca = jget(e, "ctrs"), *sa = jget(e, "csts");
+    if (!json_object_is_type(ca, json_type_array) ||
+        !json_object_is_type(sa, json_type_array)) {
+      rc = LB_ECORRUPT;
+      goto fail;
+    }
+    size_t nc = json_object_array_length(ca), ns = json_object_array_length(sa);
+    p->ctrs = calloc(nc + 1, sizeof *p->ctrs);
+    p->csts = calloc(ns + 1, sizeof *p->csts);
+    if (!p->ctrs || !p->csts) {
+      rc = LB_ENOMEM;
+      goto fail;
+    }
+    for (size_t i = 0; i < nc; i++) {
+      struct json_object *x = json_object_array_get_idx(ca, i);
+      p->ctrs[i].name = lb_strdup(json_object_get_string(json_object_array_get_idx(x, 0)));
+      p->ctrs[i].image = lb_strdup(json_object_get_string(json_object_array_get_idx(x, 1)));
+      p->n_ctrs = i + 1;
+      if (!p->ctrs[i].name || !p->ctrs[i].image) {
+        rc = LB_ECORRUPT;
+        goto fail;
+      }
+    }
+    for (size_t i = 0; i < ns; i++) {
+      struct json_object *x = json_object_array_get_idx(sa, i);
+      struct lb_ctr_status *c = &p->csts[i];
+      if (!json_object_is_type(x, json_type_array) ||
+          json_object_array_length(x) != 7) {
+        rc = LB_ECORRUPT;
+        goto fail;
+      }
+      c->name = lb_strdup(json_object_get_string(json_object_array_get_idx(x, 0)));
+      c->image = lb_strdup(json_object_get_string(json_object_array_get_idx(x, 1)));
+      c->image_id = lb_strdup(json_object_get_string(json_object_array_get_idx(x, 2)));
+      c->container_id = lb_strdup(json_object_get_string(json_object_array_get_idx(x, 3)));
+      c->ready = json_object_get_int(json_object_array_get_idx(x, 4));
+      c->started = json_object_get_int(json_object_array_get_idx(x, 5));
+      c->restarts = json_object_get_int(json_object_array_get_idx(x, 6));
+      p->n_csts = i + 1;
+      if (!c->name || !c->image || !c->image_id || !c->container_id) {
+        rc = LB_ECORRUPT;
+        goto fail;
+      }
+    }
   } else if (kind == LB_KIND_CLONESET) {
     struct lb_cloneset *c = (struct lb_cloneset *)o;
     struct lb_cs_status *s = &c->status;
@@ -851,6 +1106,13 @@ int lb_obj_restore(struct json_object *e, struct lb_obj **out) {
     r_intstr(e, "scale_max_unavailable", &c->scale_max_unavailable);
     c->min_ready_seconds = (int)r_int(e, "min_ready");
     c->revision_history_limit = (int)r_int(e, "history");
+    c->inplace_grace_seconds = (int)r_int(e, "ip_grace");
+    c->disable_pvc_reuse = (int)r_int(e, "no_pvc_reuse");
+    if ((rc = r_str(e, "lifecycle", &c->lifecycle_json)) ||
+        (rc = r_str(e, "vct", &c->vct_json)) ||
+        (rc = r_str(e, "priority", &c->priority_json)) ||
+        (rc = r_str(e, "scatter", &c->scatter_json)))
+      goto fail;
     s->observed_generation = r_int(e, "st_gen");
     int *fields[] = {&s->replicas,         &s->ready,
                      &s->available,        &s->updated,
@@ -886,4 +1148,16 @@ int lb_pod_active(const struct lb_pod *p) {
 const char *lb_pod_revision(const struct lb_pod *p) {
   const char *r = lb_kv_get(p->o.labels, "controller-revision-hash");
   return r ? r : "";
+}
+
+const struct lb_ctr_status *lb_pod_cstatus(const struct lb_pod *p,
+                                           const char *name) {
+  for (size_t i = 0; i < p->n_csts; i++)
+    if (!strcmp(p->csts[i].name, name))
+      return &p->csts[i];
+  return NULL;
+}
+
+const char *lb_pod_cond(const struct lb_pod *p, const char *type) {
+  return lb_kv_get(p->conds, type);
 }

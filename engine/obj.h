@@ -19,7 +19,8 @@ struct json_object;
 #define LB_KINDS(X)                                                            \
   X(POD, "", "Pod")                                                            \
   X(CLONESET, "apps.kruise.io", "CloneSet")                                    \
-  X(CREV, "apps", "ControllerRevision")
+  X(CREV, "apps", "ControllerRevision")                                       \
+  X(PVC, "", "PersistentVolumeClaim")
 
 enum lb_kind {
   LB_KIND_NONE = 0,
@@ -85,6 +86,18 @@ struct lb_obj {
   int64_t created_ms;  /* creationTimestamp */
   int64_t deleting_ms; /* deletionTimestamp, 0 = not terminating */
   int64_t generation;  /* metadata.generation */
+  /* engine bookkeeping, not decoded */
+  struct lb_cloneset *owner; /* owning CloneSet (linked by controller uid) */
+  size_t owner_idx;          /* index in owner->pods or owner->owned */
+};
+
+/* A container of the pod spec, and its status (matched by name). */
+struct lb_ctr {
+  char *name, *image;
+};
+struct lb_ctr_status {
+  char *name, *image, *image_id, *container_id;
+  int ready, started, restarts;
 };
 
 struct lb_cloneset;
@@ -96,9 +109,15 @@ struct lb_pod {
   int64_t ready_ms;      /* lastTransitionTime of Ready (when it went True) */
   int restarts;          /* max restartCount over containers */
   int64_t deletion_cost; /* controller.kubernetes.io/pod-deletion-cost */
-  /* engine bookkeeping, not decoded */
-  struct lb_cloneset *owner; /* owning CloneSet, or NULL */
-  size_t owner_idx;          /* index in owner->pods */
+  char *annotations;     /* packed kv, only keys under kruise prefixes and
+                            controller.kubernetes.io/ (see obj.c) */
+  char *finalizers;      /* packed list */
+  char *gates;           /* spec.readinessGates[].conditionType, packed */
+  char *conds;           /* status.conditions: packed kv type -> status */
+  struct lb_ctr *ctrs;   /* spec.containers */
+  size_t n_ctrs;
+  struct lb_ctr_status *csts; /* status.containerStatuses */
+  size_t n_csts;
 };
 
 enum lb_cs_update {
@@ -127,10 +146,18 @@ struct lb_cloneset {
   struct lb_intstr scale_max_unavailable; /* unset = unlimited */
   int min_ready_seconds;
   int revision_history_limit;
+  int inplace_grace_seconds;  /* updateStrategy.inPlaceUpdateStrategy */
+  int disable_pvc_reuse;      /* scaleStrategy.disablePVCReuse */
+  char *lifecycle_json;       /* spec.lifecycle, canonical JSON or NULL */
+  char *vct_json;             /* spec.volumeClaimTemplates, or NULL */
+  char *priority_json;        /* updateStrategy.priorityStrategy, or NULL */
+  char *scatter_json;         /* updateStrategy.scatterStrategy, or NULL */
   struct lb_cs_status status; /* as last observed */
   /* engine bookkeeping, not decoded */
   struct lb_pod **pods; /* owned pods, unordered */
   size_t n_pods, cap_pods;
+  struct lb_obj **owned; /* owned ControllerRevisions and PVCs, unordered */
+  size_t n_owned, cap_owned;
   int inflight_pods;    /* pod create/delete/patch actions in flight */
   int inflight_status;  /* status patches in flight */
   int inflight_revs;    /* ControllerRevision creates in flight */
@@ -159,6 +186,16 @@ int lb_obj_encode(const struct lb_obj *o, struct lb_buf *out);
 int lb_obj_restore(struct json_object *enc, struct lb_obj **out);
 
 /* Pod helpers */
+/* The status of container `name`, or NULL. */
+const struct lb_ctr_status *lb_pod_cstatus(const struct lb_pod *p,
+                                           const char *name);
+/* Condition status ("True", "False", ...) of a type, or NULL. */
+const char *lb_pod_cond(const struct lb_pod *p, const char *type);
+/* The status of container `name`, or NULL. */
+const struct lb_ctr_status *lb_pod_cstatus(const struct lb_pod *p,
+                                           const char *name);
+/* Condition status "True"/"False"/... of a type, or NULL. */
+const char *lb_pod_cond(const struct lb_pod *p, const char *type);
 int lb_pod_active(const struct lb_pod *p); /* not terminating, not done */
 /* Pod revision label value, or "" */
 const char *lb_pod_revision(const struct lb_pod *p);
