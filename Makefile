@@ -66,7 +66,7 @@ $(B)/logbook: $(MAIN_OBJ) $(LIB_OBJ)
 $(B)/logbook-tests: $(TEST_OBJ) $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/bench: $(BENCH_OBJ) $(LIB_OBJ)
+$(B)/logbook-bench: $(BENCH_OBJ) $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # Fault-injecting HTTPS proxy for end-to-end tests (tests/tools/faultproxy.c).
@@ -92,8 +92,8 @@ test: deps
 	LB_ROOT=$(CURDIR) LOGBOOK=$(CURDIR)/$(B)/logbook $(B)/logbook-tests $(T)
 
 bench: deps
-	$(MAKE) $(B)/bench $(B)/logbook
-	LB_ROOT=$(CURDIR) $(B)/bench
+	$(MAKE) $(B)/logbook-bench $(B)/logbook
+	LB_ROOT=$(CURDIR) $(B)/logbook-bench
 
 # engine/ is pure: no I/O libraries, nothing from store/replay/adapters.
 # store/ never includes adapters/ or replay/; replay/ never includes adapters/.
