@@ -37,6 +37,7 @@ MAIN_OBJ  := $(B)/adapters/main.o
 TEST_OBJ  := $(patsubst %.c,$(B)/%.o,$(TEST_SRC))
 BENCH_OBJ := $(patsubst %.c,$(B)/%.o,$(BENCH_SRC))
 
+.DEFAULT_GOAL := all
 .PHONY: e2e e2e-node
 # End-to-end against the real kube-apiserver of ../shared/real-cluster (builds
 # it once, ~8-11 min on a fresh machine; starts and stops it).

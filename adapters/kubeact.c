@@ -34,7 +34,7 @@ static void final(struct call *c, struct lb_kube_result *res) {
   struct lb_outcome out = {c->a.id, res->status, res->body, res->len,
                            lb_wall_ms()};
   int cls = res->status >= 100 && res->status < 600 ? res->status / 100 : 0;
-  if (c->a.verb > 0 && c->a.verb < 4)
+  if (c->a.verb > 0 && c->a.verb < (int)LB_ARRAY_SIZE(ka->done_by_verb))
     ka->done_by_verb[c->a.verb][cls]++;
   res->body = NULL;
   ka->inflight--;
@@ -127,8 +127,11 @@ static int submit(struct lb_actuator *self, const struct lb_action *a) {
     c->body = lb_strdup(a->body ? a->body : "{}");
     break;
   case LB_VERB_PATCH:
+  case LB_VERB_SPATCH:
     c->method = "PATCH";
-    c->ctype = "application/merge-patch+json";
+    c->ctype = a->verb == LB_VERB_SPATCH
+                   ? "application/strategic-merge-patch+json"
+                   : "application/merge-patch+json";
     c->path = lb_kube_path(res->group, res->version, res->resource, a->ns,
                            a->name, a->sub);
     c->body = lb_strdup(a->body ? a->body : "{}");

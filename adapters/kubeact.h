@@ -29,7 +29,7 @@ struct lb_kubeact {
   uv_loop_t *loop;
   int max_attempts;           /* (8) */
   int inflight;               /* requests not yet finally answered */
-  int64_t done_by_verb[4][6]; /* [verb][status class] final outcomes */
+  int64_t done_by_verb[5][6]; /* [verb][status class] final outcomes */
   int64_t retries;
 };
 

@@ -86,7 +86,14 @@ static void on_tick(uv_timer_t *t) {
   struct mgr *m = t->data;
   if (!m->running)
     return;
-  int rc = lb_runner_tick(&m->run, lb_wall_ms());
+  int64_t w = lb_engine_next_wakeup(m->e);
+  long long now = lb_wall_ms();
+  if (w && w > now) { /* the loop's monotonic timer ran ahead of the wall
+                         clock: wait the rest, never drop the wakeup */
+    schedule_tick(m);
+    return;
+  }
+  int rc = lb_runner_tick(&m->run, now);
   if (rc)
     fatal(m, 1, lb_strerror(rc));
 }
@@ -96,7 +103,8 @@ static void schedule_tick(struct mgr *m) {
   if (!w || !m->running)
     return;
   long long now = lb_wall_ms();
-  uv_timer_start(&m->tick_timer, on_tick, w > now ? (uint64_t)(w - now) : 0, 0);
+  uv_timer_start(&m->tick_timer, on_tick,
+                 w > now ? (uint64_t)(w - now) + 1 : 0, 0);
 }
 
 /* --- informer sink -------------------------------------------------------- */
@@ -374,7 +382,7 @@ static int ready(struct mgr *m) {
 static void metrics(struct mgr *m, struct lb_buf *b) {
   struct lb_kube_stats ks;
   int64_t restarts = 0, relists = 0;
-  static const char *verbs[] = {"", "create", "patch", "delete"};
+  static const char *verbs[] = {"", "create", "patch", "delete", "spatch"};
   static const char *cls[] = {"transport", "1xx", "2xx", "3xx", "4xx", "5xx"};
   for (int i = 0; i < m->n_inf; i++) {
     restarts += m->inf[i].restarts;
@@ -394,7 +402,7 @@ static void metrics(struct mgr *m, struct lb_buf *b) {
               "result.\n# TYPE logbook_actions_total counter\n",
               (long long)m->run.events, (long long)m->run.decisions,
               (long long)m->run.actions);
-  for (int v = 1; v < 4; v++)
+  for (int v = 1; v < 5; v++)
     for (int c = 0; c < 6; c++)
       if (m->ka.done_by_verb[v][c])
         lb_buf_addf(b,

@@ -929,9 +929,11 @@ static void not_found(struct wres *r, const char *group, const char *kind,
   free(pl);
 }
 
+/* A merge patch (RFC 7386), or with `strategic` a strategic merge patch
+ * (lb__sim_smerge). */
 static int op_patch(struct lb_sim *s, struct obj *o, const char *sub,
                     const char *patch_text, const char *uid_pre,
-                    const char *manager, struct wres *r) {
+                    const char *manager, int strategic, struct wres *r) {
   int status_write = sub && !strcmp(sub, "status");
   int oom = 0;
   if (sub && *sub && !status_write) {
@@ -979,7 +981,9 @@ static int op_patch(struct lb_sim *s, struct obj *o, const char *sub,
     free(pl);
     return r->err;
   }
-  json_object *next = lb__sim_merge(lb__sim_copy(o->j), patch, &oom);
+  json_object *next = strategic
+                          ? lb__sim_smerge(lb__sim_copy(o->j), patch, &oom)
+                          : lb__sim_merge(lb__sim_copy(o->j), patch, &oom);
   json_object *fields = NULL;
   if (next && !oom) {
     if (status_write) {
@@ -1296,13 +1300,15 @@ static void run_action(struct lb_sim *s, struct timer *t) {
     free(pmsg);
     if (j)
       op_create(s, j, a->ns, a->name, MGR_ACT, 0, &r);
-  } else if (a->verb == LB_VERB_PATCH || a->verb == LB_VERB_DELETE) {
+  } else if (a->verb == LB_VERB_PATCH || a->verb == LB_VERB_SPATCH ||
+             a->verb == LB_VERB_DELETE) {
     struct obj *o =
         find(s, a->api_group ? a->api_group : "", a->kind, a->ns, a->name);
     if (!o)
       not_found(&r, a->api_group, a->kind, a->name);
-    else if (a->verb == LB_VERB_PATCH)
-      op_patch(s, o, a->sub, a->body, a->uid, MGR_ACT, &r);
+    else if (a->verb != LB_VERB_DELETE)
+      op_patch(s, o, a->sub, a->body, a->uid, MGR_ACT,
+               a->verb == LB_VERB_SPATCH, &r);
     else {
       no_op = o->terminating;
       op_delete(s, o, a->uid, &r);
@@ -1434,7 +1440,7 @@ int lb_sim_patch(struct lb_sim *s, const char *group, const char *kind,
   if (!o)
     not_found(&r, group, kind, name);
   else
-    op_patch(s, o, sub, merge_patch, NULL, MGR_PATCH, &r);
+    op_patch(s, o, sub, merge_patch, NULL, MGR_PATCH, 0, &r);
   return user_result(&r, err);
 }
 

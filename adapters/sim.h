@@ -53,7 +53,9 @@
  *    (PodScheduled, Initialized, ContainersReady, Ready): they are
  *    re-rendered in the same write, and Ready is recomputed from
  *    spec.readinessGates. Merge patch replaces lists, so send the full
- *    list of your own conditions.
+ *    list of your own conditions; a strategic merge patch (actuator verb
+ *    "spatch") merges conditions by type, containers by name, ... (see
+ *    lb__sim_smerge in sim_int.h).
  *  - managedFields managers: "logbook" (actuator), "kubectl-client-side-
  *    apply" (lb_sim_apply), "kubectl-patch" (lb_sim_patch), "kubelet".
  */

@@ -27,6 +27,16 @@ void lb__sim_digest(const char *s, char out[65]);
  * NULL) and borrowing `patch`. NULL when the result is JSON null or on
  * allocation failure (then *oom is set). */
 json_object *lb__sim_merge(json_object *target, json_object *patch, int *oom);
+/* Strategic merge patch (the subset Pods need): RFC 7386, except that
+ * lists of objects merge element-wise by key ("name" for containers,
+ * initContainers, env, volumes; containerPort/mountPath (else name) for
+ * ports/volumeMounts; "type" for conditions; "conditionType" for
+ * readinessGates), an element {"<key>":..,"$patch":"delete"} removes its
+ * match, {"$patch":"replace"} replaces an object, "$deleteFromPrimitiveList/
+ * <field>" removes values from a list of strings, other "$" directives
+ * ($setElementOrder, $retainKeys) are ignored. Same ownership as
+ * lb__sim_merge. */
+json_object *lb__sim_smerge(json_object *target, json_object *patch, int *oom);
 /* Deep copy (NULL for NULL or on allocation failure). */
 json_object *lb__sim_copy(json_object *v);
 /* The managedFields "fieldsV1" description of v. `top` omits the "."
@@ -181,7 +191,7 @@ struct lb_sim {
   size_t n_owned, cap_owned;
   struct counter *eff; /* sorted by key */
   size_t n_eff, cap_eff;
-  int64_t totals[4]; /* by enum lb_verb */
+  int64_t totals[5]; /* by enum lb_verb */
 };
 
 /* Result of one write, shaped like an HTTP answer. */

@@ -107,6 +107,146 @@ json_object *lb__sim_merge(json_object *target, json_object *patch, int *oom) {
   return target;
 }
 
+/* --- strategic merge patch (the subset Pods need) ----------------------- */
+
+/* Merge key of a list-of-objects field, or NULL when the list is atomic
+ * (replaced as a whole, as in RFC 7386). Keys follow the Kubernetes API:
+ * ports merge on containerPort and volumeMounts on mountPath when those
+ * members are present, else on name. */
+static const char *merge_key(const char *field, json_object *elem) {
+  static const char *const by_name[] = {
+      "containers", "initContainers", "ephemeralContainers",
+      "env",        "volumes",        "imagePullSecrets"};
+  if (!strcmp(field, "ports") && lb__sim_member(elem, "containerPort"))
+    return "containerPort";
+  if (!strcmp(field, "volumeMounts") && lb__sim_member(elem, "mountPath"))
+    return "mountPath";
+  if (!strcmp(field, "ports") || !strcmp(field, "volumeMounts"))
+    return "name";
+  for (size_t i = 0; i < LB_ARRAY_SIZE(by_name); i++)
+    if (!strcmp(field, by_name[i]))
+      return "name";
+  if (!strcmp(field, "conditions"))
+    return "type";
+  if (!strcmp(field, "readinessGates"))
+    return "conditionType";
+  return NULL;
+}
+
+static int key_equal(json_object *a, json_object *b, const char *key) {
+  json_object *x = lb__sim_member(a, key), *y = lb__sim_member(b, key);
+  return x && y && json_object_equal(x, y);
+}
+
+/* Merges the patch list p into the target list t (consumed) by `field`'s
+ * merge key; an element {"<key>":..,"$patch":"delete"} removes its match. */
+static json_object *smerge_list(const char *field, json_object *t,
+                                json_object *p, int *oom) {
+  if (!json_object_is_type(t, json_type_array)) {
+    json_object_put(t);
+    t = json_object_new_array();
+    if (!t) {
+      *oom = 1;
+      return NULL;
+    }
+  }
+  for (size_t i = 0; i < json_object_array_length(p); i++) {
+    json_object *e = json_object_array_get_idx(p, i);
+    const char *key = merge_key(field, e);
+    const char *dir = lb__sim_str(e, "$patch");
+    size_t n = json_object_array_length(t), at = n;
+    if (!key || !json_object_is_type(e, json_type_object) ||
+        !lb__sim_member(e, key)) {
+      json_object_array_add(t, lb__sim_copy(e));
+      continue;
+    }
+    for (size_t k = 0; k < n; k++)
+      if (key_equal(json_object_array_get_idx(t, k), e, key)) {
+        at = k;
+        break;
+      }
+    if (dir && !strcmp(dir, "delete")) {
+      if (at < n)
+        json_object_array_del_idx(t, at, 1);
+      continue;
+    }
+    json_object *cur =
+        at < n ? json_object_get(json_object_array_get_idx(t, at)) : NULL;
+    json_object *m = lb__sim_smerge(cur, e, oom);
+    if (!m)
+      continue;
+    if (at < n)
+      json_object_array_put_idx(t, at, m);
+    else
+      json_object_array_add(t, m);
+  }
+  return t;
+}
+
+/* Removes from the list target[field] every value listed in vals. */
+static void delete_from_primitive(json_object *target, const char *field,
+                                  json_object *vals) {
+  json_object *l = lb__sim_member(target, field);
+  if (!json_object_is_type(l, json_type_array) ||
+      !json_object_is_type(vals, json_type_array))
+    return;
+  for (size_t i = json_object_array_length(l); i-- > 0;)
+    for (size_t k = 0; k < json_object_array_length(vals); k++)
+      if (json_object_equal(json_object_array_get_idx(l, i),
+                            json_object_array_get_idx(vals, k))) {
+        json_object_array_del_idx(l, i, 1);
+        break;
+      }
+}
+
+json_object *lb__sim_smerge(json_object *target, json_object *patch, int *oom) {
+  const char *dir = lb__sim_str(patch, "$patch");
+  if (!json_object_is_type(patch, json_type_object) ||
+      (dir && !strcmp(dir, "replace"))) {
+    json_object *c = patch ? lb__sim_copy(patch) : NULL;
+    json_object_put(target);
+    if (patch && !c)
+      *oom = 1;
+    if (json_object_is_type(c, json_type_object))
+      json_object_object_del(c, "$patch");
+    return c;
+  }
+  if (!json_object_is_type(target, json_type_object)) {
+    json_object_put(target);
+    if (!(target = json_object_new_object())) {
+      *oom = 1;
+      return NULL;
+    }
+  }
+  json_object_object_foreach(patch, k, v) {
+    static const char dfpl[] = "$deleteFromPrimitiveList/";
+    if (!strncmp(k, dfpl, sizeof dfpl - 1)) {
+      delete_from_primitive(target, k + sizeof dfpl - 1, v);
+      continue;
+    }
+    if (*k == '$') /* $patch, $setElementOrder/..., $retainKeys */
+      continue;
+    if (!v) {
+      json_object_object_del(target, k);
+      continue;
+    }
+    json_object *cur = NULL, *m;
+    json_object_object_get_ex(target, k, &cur);
+    json_object_get(cur); /* the merge consumes one reference */
+    if (json_object_is_type(v, json_type_array) &&
+        json_object_array_length(v) > 0 &&
+        merge_key(k, json_object_array_get_idx(v, 0)))
+      m = smerge_list(k, cur, v, oom);
+    else
+      m = lb__sim_smerge(cur, v, oom);
+    if (!m)
+      json_object_object_del(target, k);
+    else
+      json_object_object_add(target, k, m);
+  }
+  return target;
+}
+
 json_object *lb__sim_parse(const char *text, const char *what, char **msg,
                            int *rc) {
   struct json_tokener *tok = json_tokener_new();

@@ -8,7 +8,7 @@
 #include "../engine/err.h"
 #include "../engine/obj.h"
 
-enum { OP_APPLY = 1, OP_PATCH, OP_WAIT };
+enum { OP_APPLY = 1, OP_PATCH, OP_WAIT, OP_DELETE_POD };
 
 struct step {
   const char *desc;
@@ -77,14 +77,66 @@ static const struct step mini[] = {
     {"scale down to 2", OP_PATCH, "{\"spec\":{\"replicas\":2}}", 2, -1},
     {NULL, 0, NULL, 0, 0}};
 
-const char *const lb_sim_scenarios[] = {"demo", "scale", "rollout", "mini",
-                                        NULL};
+/* volumeClaimTemplates (kruise-spec §3.3, e2e scenario 12): 2 claims per
+ * pod; a pod deleted by hand comes back with its id and claims; scale-in
+ * deletes the victim's claims; with disablePVCReuse a pod's claims leave
+ * with it (handed over to it). */
+#define PVC_VCTS                                                               \
+  "\"volumeClaimTemplates\":[{\"metadata\":{\"name\":\"data\"},\"spec\":{"    \
+  "\"accessModes\":[\"ReadWriteOnce\"],\"resources\":{\"requests\":{"         \
+  "\"storage\":\"1Gi\"}}}},{\"metadata\":{\"name\":\"logs\"},\"spec\":{"     \
+  "\"accessModes\":[\"ReadWriteOnce\"],\"resources\":{\"requests\":{"         \
+  "\"storage\":\"1Gi\"}}}}]"
+static const struct step pvc[] = {
+    {"create CloneSet default/web: 4 replicas, 2 volumeClaimTemplates",
+     OP_APPLY,
+     "{\"apiVersion\":\"apps.kruise.io/v1alpha1\",\"kind\":\"CloneSet\","
+     "\"metadata\":{\"name\":\"web\",\"namespace\":\"default\"},\"spec\":{"
+     "\"replicas\":4,\"selector\":{\"matchLabels\":{\"app\":\"web\"}},"
+     "\"template\":{\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":{"
+     "\"containers\":[{\"name\":\"nginx\",\"image\":\"nginx:1.25\"}]}},"
+     "\"updateStrategy\":{\"maxUnavailable\":1}," PVC_VCTS "}}",
+     4, -1},
+    {"delete a pod by hand: it comes back with its id and claims",
+     OP_DELETE_POD, NULL, 4, -1},
+    {"scale down to 3: the victim's claims are deleted with it", OP_PATCH,
+     "{\"spec\":{\"replicas\":3}}", 3, -1},
+    {"set scaleStrategy.disablePVCReuse", OP_PATCH,
+     "{\"spec\":{\"scaleStrategy\":{\"disablePVCReuse\":true}}}", 3, -1},
+    {"delete a pod by hand: its claims leave with it, new ones for the new "
+     "pod",
+     OP_DELETE_POD, NULL, 3, -1},
+    {"scale down to 2: the victim's claims are handed to it", OP_PATCH,
+     "{\"spec\":{\"replicas\":2}}", 2, -1},
+    {NULL, 0, NULL, 0, 0}};
+
+/* In-place rollout (§2): same pod names, each container restarted once. */
+static const struct step inplace[] = {
+    {"create CloneSet default/web: 4 replicas, InPlaceIfPossible", OP_APPLY,
+     "{\"apiVersion\":\"apps.kruise.io/v1alpha1\",\"kind\":\"CloneSet\","
+     "\"metadata\":{\"name\":\"web\",\"namespace\":\"default\"},\"spec\":{"
+     "\"replicas\":4,\"selector\":{\"matchLabels\":{\"app\":\"web\"}},"
+     "\"template\":{\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":{"
+     "\"containers\":[{\"name\":\"nginx\",\"image\":\"nginx:1.25\","
+     "\"ports\":[{\"containerPort\":80}]}]}},\"updateStrategy\":{\"type\":"
+     "\"InPlaceIfPossible\",\"maxUnavailable\":1}}}",
+     4, -1},
+    {"roll out nginx:1.26 in place (pods keep their names)", OP_PATCH,
+     "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"nginx\","
+     "\"image\":\"nginx:1.26\",\"ports\":[{\"containerPort\":80}]}]}}}}",
+     4, -1},
+    {NULL, 0, NULL, 0, 0}};
+
+const char *const lb_sim_scenarios[] = {"demo", "scale",   "rollout", "mini",
+                                        "pvc",  "inplace", NULL};
 
 static const struct step *find(const char *name) {
   return !strcmp(name, "demo")      ? demo
          : !strcmp(name, "scale")   ? scale
          : !strcmp(name, "rollout") ? rollout
          : !strcmp(name, "mini")    ? mini
+         : !strcmp(name, "pvc")     ? pvc
+         : !strcmp(name, "inplace") ? inplace
                                     : NULL;
 }
 
@@ -222,7 +274,37 @@ static int done(const struct step *st, const struct seen *s) {
          s->updated == want_updated && s->status_ok;
 }
 
+/* The first live pod of default/ by name (OP_DELETE_POD's victim). */
+struct first_pod {
+  char name[256];
+};
+static void first_pod_cb(void *ctx, int type, char *body, size_t len,
+                         int64_t at_ms) {
+  struct first_pod *f = ctx;
+  struct json_object *o = json_tokener_parse(body), *k, *m, *n, *dt;
+  (void)type;
+  (void)len;
+  (void)at_ms;
+  if (o && json_object_object_get_ex(o, "kind", &k) &&
+      !strcmp(json_object_get_string(k), "Pod") &&
+      json_object_object_get_ex(o, "metadata", &m) &&
+      !json_object_object_get_ex(m, "deletionTimestamp", &dt) &&
+      json_object_object_get_ex(m, "name", &n) &&
+      (!*f->name || strcmp(json_object_get_string(n), f->name) < 0))
+    lb_strlcpy(f->name, json_object_get_string(n), sizeof f->name);
+  json_object_put(o);
+  free(body);
+}
+
 static int user_op(struct lb_simrun *d, const struct step *st, char **err) {
+  if (st->op == OP_DELETE_POD) {
+    struct first_pod f = {""};
+    char rv[32];
+    int rc = lb_sim_list(d->sim, rv, sizeof rv, first_pod_cb, &f);
+    if (rc || !*f.name)
+      return rc ? rc : LB_ENOENT;
+    return lb_sim_delete(d->sim, "", "Pod", "default", f.name, err);
+  }
   if (st->op == OP_APPLY)
     return lb_sim_apply(d->sim, st->arg, err);
   if (st->op == OP_PATCH)
@@ -237,7 +319,9 @@ int lb_simrun_scenario(struct lb_simrun *d, const char *name, int from,
   int rc;
   if (!steps) {
     snprintf(msg, msglen,
-             "unknown scenario '%s' (try demo, scale, rollout, mini)", name);
+             "unknown scenario '%s' (try demo, scale, rollout, mini, pvc, "
+             "inplace)",
+             name);
     return LB_EINVAL;
   }
   for (int i = from; steps[i].desc; i++) {

@@ -11,8 +11,13 @@
 
 #include "cloneset.h"
 #include "err.h"
+#include "inplace.h"
+#include "lifecycle.h"
 #include "map.h"
+#include "podorder.h"
+#include "pvc.h"
 #include "reducer.h"
+#include "revision.h"
 
 static const char id_alphabet[] = "bcdfghjklmnpqrstvwxz2456789";
 
@@ -67,7 +72,13 @@ static int resolve_revisions(struct rec *r) {
   if (!r->rev_data)
     return LB_ENOMEM;
   r->collision_count = cs->status.collision_count;
-  for (int tries = 0; tries < 100; tries++) {
+  /* Rollback (§1.1): a template equal to an owned revision, whatever its
+   * name, maps to that revision instead of a new one. */
+  int eq = lb_rev_equal_name(cs, r->rev_data, r->update_rev,
+                             sizeof r->update_rev);
+  if (eq < 0)
+    return eq;
+  for (int tries = 0; tries < 100 && !eq; tries++) {
     struct lb_crev *existing;
     lb_cs_revision_hash(r->rev_data, r->collision_count, hash, sizeof hash);
     snprintf(r->update_rev, sizeof r->update_rev, "%s-%s", cs->o.name, hash);
@@ -86,6 +97,31 @@ static int resolve_revisions(struct rec *r) {
 static int cmp_name(const void *a, const void *b) {
   return strcmp(((const struct lb_cs_podinfo *)a)->pod->o.name,
                 ((const struct lb_cs_podinfo *)b)->pod->o.name);
+}
+
+static void wake_at(struct rec *r, int64_t at) {
+  if (!r->c->wakeup_ms || at < r->c->wakeup_ms)
+    r->c->wakeup_ms = at;
+}
+
+/* Unavailable whatever its Ready says (§3.2, §2): InPlaceUpdateReady
+ * False (in-place update under way), an in-place grace record (then a
+ * wakeup when it is due), or an unavailable-pod.kruise.io/ label. */
+static int held_unavailable(struct rec *r, const struct lb_pod *p) {
+  const char *c = lb_pod_cond(p, LB_COND_INPLACE_READY);
+  int held = c && !strcmp(c, "False");
+  if (lb_inplace_grace_of(p)) {
+    int64_t due = 0;
+    if (lb_inplace_phase(p, r->update_rev, &due) == LB_IPU_GRACE &&
+        due > r->c->now) /* when due now, refresh() applies it */
+      wake_at(r, due);
+    held = 1;
+  }
+  LB_KV_FOR(p->o.labels, k, v) {
+    (void)v;
+    held |= !strncmp(k, "unavailable-pod.kruise.io/", 26);
+  }
+  return held;
 }
 
 static int collect(struct rec *r, struct lb_map *nodes) {
@@ -107,8 +143,9 @@ static int collect(struct rec *r, struct lb_map *nodes) {
     x->is_new = !strcmp(lb_pod_revision(p), r->update_rev);
     x->predeleting = !strcmp(lc, "PreparingDelete");
     x->to_delete = is_to_delete(cs, p);
+    int held = held_unavailable(r, p); /* always: it also sets wakeups */
     x->available = p->ready && p->phase == LB_PH_RUNNING &&
-                   (!*lc || !strcmp(lc, "Normal")) &&
+                   (!*lc || !strcmp(lc, "Normal")) && !held &&
                    r->c->now - p->ready_ms >= min_ready_ms;
     if (p->ready && p->phase == LB_PH_RUNNING && !x->available &&
         r->c->now - p->ready_ms < min_ready_ms) {
@@ -166,10 +203,6 @@ static int cmp_victim_ptr(const void *a, const void *b) {
   return lb_cs_cmp_victim(*(const struct lb_cs_podinfo *const *)a,
                           *(const struct lb_cs_podinfo *const *)b);
 }
-static int cmp_update_ptr(const void *a, const void *b) {
-  return lb_cs_cmp_update(*(const struct lb_cs_podinfo *const *)a,
-                          *(const struct lb_cs_podinfo *const *)b);
-}
 
 /* --- actions ------------------------------------------------------------ */
 static struct json_object *template_of_revision(struct rec *r,
@@ -190,6 +223,43 @@ static struct json_object *template_of_revision(struct rec *r,
   json_object_put(d);
   json_object_object_del(t, "$patch");
   return t;
+}
+
+/* A copy of the template spec with the readiness gates CloneSet pods
+ * carry: InPlaceUpdateReady always (§3.3), and KruisePodReady, which the
+ * pod webhook injects for apps.kruise.io owners (§1.4) — done here since
+ * logbook has no pod webhook yet. NULL on allocation failure. */
+static struct json_object *spec_with_gates(struct json_object *tspec) {
+  static const char *const gates[] = {LB_COND_INPLACE_READY,
+                                      LB_COND_KRUISE_POD_READY};
+  struct json_object *spec = NULL, *rg = NULL;
+  if (!tspec)
+    spec = json_object_new_object();
+  else if (json_object_deep_copy(tspec, &spec, NULL) != 0)
+    return NULL;
+  if (!spec)
+    return NULL;
+  if (!json_object_object_get_ex(spec, "readinessGates", &rg) ||
+      !json_object_is_type(rg, json_type_array)) {
+    rg = json_object_new_array();
+    json_object_object_add(spec, "readinessGates", rg);
+  }
+  for (size_t g = 0; g < LB_ARRAY_SIZE(gates); g++) {
+    int have = 0;
+    for (size_t i = 0; i < json_object_array_length(rg); i++) {
+      struct json_object *t = NULL;
+      json_object_object_get_ex(json_object_array_get_idx(rg, i),
+                                "conditionType", &t);
+      have |= t && !strcmp(json_object_get_string(t), gates[g]);
+    }
+    if (!have) {
+      struct json_object *o = json_object_new_object();
+      json_object_object_add(o, "conditionType",
+                             json_object_new_string(gates[g]));
+      json_object_array_add(rg, o);
+    }
+  }
+  return spec;
 }
 
 static char *pod_body(struct rec *r, struct json_object *tmpl, const char *rev,
@@ -247,19 +317,41 @@ static char *pod_body(struct rec *r, struct json_object *tmpl, const char *rev,
   json_object_object_add(ref, "blockOwnerDeletion", json_object_new_boolean(1));
   json_object_array_add(refs, ref);
   json_object_object_add(meta, "ownerReferences", refs);
-  if (json_object_object_get_ex(tmpl, "spec", &spec))
-    json_object_object_add(pod, "spec", json_object_get(spec));
-  else
-    json_object_object_add(pod, "spec", json_object_new_object());
+  json_object_object_get_ex(tmpl, "spec", &spec);
+  if (!(spec = spec_with_gates(spec))) {
+    json_object_put(pod);
+    return NULL;
+  }
+  json_object_object_add(pod, "spec", spec);
+  /* PVC volumes (pvc.c): one volume per volumeClaimTemplate */
+  if (lb_pvc_pod_volumes(pod, cs, id)) {
+    json_object_put(pod);
+    return NULL;
+  }
   out = lb_strdup(json_object_to_json_string_ext(pod, JSON_C_TO_STRING_PLAIN));
   json_object_put(pod);
   return out;
 }
 
-/* Instance id: 5 chars of the upstream alphabet derived from the CloneSet
- * uid, the event seq and a counter — deterministic, unique in the set. */
-static void new_id(struct rec *r, unsigned *counter, char id[6], char *name,
-                   size_t name_n) {
+/* Instance id: first the orphan ids of plan (claims without a pod, sorted)
+ * from *next_reuse on, so a recreated pod gets its claims back; then 5
+ * chars of the upstream alphabet derived from the CloneSet uid, the event
+ * seq and a counter — deterministic, unique in the set, not an id any
+ * claim of the set carries. */
+static void new_id(struct rec *r, const struct lb_pvc_plan *plan,
+                   size_t *next_reuse, unsigned *counter, char id[6],
+                   char *name, size_t name_n) {
+  while (plan && *next_reuse < plan->n_reuse) {
+    const char *rid = plan->reuse[(*next_reuse)++];
+    int dup = strlen(rid) != 5;
+    snprintf(name, name_n, "%s-%s", r->cs->o.name, rid);
+    for (size_t a = 0; a < r->c->d->n_actions; a++)
+      dup |= !strcmp(r->c->d->actions[a].name, name);
+    if (!dup && !lb_rctx_get(r->c, LB_KIND_POD, r->cs->o.ns, name)) {
+      memcpy(id, rid, 6);
+      return;
+    }
+  }
   for (;;) {
     char seedtxt[128];
     int n = snprintf(seedtxt, sizeof seedtxt, "%s:%lld:%u", r->cs->o.uid,
@@ -269,7 +361,8 @@ static void new_id(struct rec *r, unsigned *counter, char id[6], char *name,
       id[i] = id_alphabet[h % 27];
     id[5] = '\0';
     snprintf(name, name_n, "%s-%s", r->cs->o.name, id);
-    if (!lb_rctx_get(r->c, LB_KIND_POD, r->cs->o.ns, name)) {
+    if (!lb_rctx_get(r->c, LB_KIND_POD, r->cs->o.ns, name) &&
+        !lb_pvc_id_taken(r->cs, id)) {
       int dup = 0; /* also unique among creations in this decision */
       for (size_t a = 0; a < r->c->d->n_actions; a++)
         dup |= !strcmp(r->c->d->actions[a].name, name);
@@ -284,6 +377,22 @@ static int create_pods(struct rec *r, int n, int n_old) {
   unsigned counter = 0;
   int rc = 0, created_old = 0;
   const char *old_rev = r->current_rev;
+  struct lb_pvc_plan plan; /* instance ids to reuse (pvc.c) */
+  size_t next_reuse = 0;
+  if ((rc = lb_pvc_plan_ids(r->cs, &plan)))
+    return rc;
+  if (plan.n_reuse + plan.n_blocked && r->cs->inflight_revs) {
+    lb_rctx_reasonf(r->c, "instance ids wait: %zu id(s) with claims and no "
+                          "pod, but claim actions are in flight",
+                    plan.n_reuse + plan.n_blocked);
+    n = 0;
+  } else if (lb_pvc_creatable(&plan, n) < n) {
+    lb_rctx_reasonf(r->c,
+                    "instance ids: %zu id(s) with claims wait for their "
+                    "terminating pod to go; creating %d of %d now",
+                    plan.n_blocked, lb_pvc_creatable(&plan, n), n);
+    n = lb_pvc_creatable(&plan, n);
+  }
   tmpl_new = template_of_revision(r, r->update_rev);
   if (n_old > 0) {
     tmpl_old = template_of_revision(r, old_rev);
@@ -304,7 +413,7 @@ static int create_pods(struct rec *r, int n, int n_old) {
     int old = created_old < n_old;
     const char *rev = old ? old_rev : r->update_rev;
     char *body;
-    new_id(r, &counter, id, name, sizeof name);
+    new_id(r, &plan, &next_reuse, &counter, id, name, sizeof name);
     body = pod_body(r, old ? tmpl_old : tmpl_new, rev, name, id);
     if (!body) {
       rc = LB_ENOMEM;
@@ -328,17 +437,29 @@ static int create_pods(struct rec *r, int n, int n_old) {
       json_object_put(root);
     }
     created_old += old;
+    /* the pod's claims first, in the same decision (pvc.c) */
+    if ((rc = lb_pvc_create_missing(r->c, r->cs, id)) < 0) {
+      free(body);
+      break;
+    }
+    rc = 0;
     if (!lb_rctx_action(r->c, LB_VERB_CREATE, LB_KIND_POD, r->cs->o.ns, name,
                         "", body))
       rc = LB_ENOMEM;
   }
 out:
+  lb_pvc_plan_release(&plan);
   json_object_put(tmpl_new);
   json_object_put(tmpl_old);
   return rc;
 }
 
 static int delete_pod(struct rec *r, const struct lb_pod *p) {
+  /* its claims go too (pvc.c); asked first, so they are gone from the
+   * watch before the pod is, and never look like orphans to reuse */
+  int rc = lb_pvc_delete_for_pod(r->c, r->cs, p);
+  if (rc < 0)
+    return rc;
   struct lb_action *a = lb_rctx_action(r->c, LB_VERB_DELETE, LB_KIND_POD,
                                        p->o.ns, p->o.name, "", NULL);
   if (!a)
@@ -355,12 +476,53 @@ static int patch_pod(struct rec *r, const struct lb_pod *p, const char *body) {
   return 0;
 }
 
+/* spec.lifecycle, parsed per use (it is small); a malformed one counts
+ * as no hooks, and the reason says so. */
+static int lifecycle_of(struct rec *r, struct lb_lifecycle *lc) {
+  const char *why = NULL;
+  int rc = lb_lifecycle_parse(r->cs->lifecycle_json, lc, &why);
+  if (rc == LB_EPARSE) {
+    lb_lifecycle_release(lc);
+    lb_rctx_reasonf(r->c, "%s; hooks ignored: fix the manifest", why);
+    rc = 0;
+  }
+  return rc;
+}
+
+/* A strategic merge patch on a pod (or its status); takes body. */
+static int spatch_pod(struct rec *r, const struct lb_pod *p, const char *sub,
+                      char *body) {
+  if (!body || !lb_rctx_action(r->c, LB_VERB_SPATCH, LB_KIND_POD, p->o.ns,
+                               p->o.name, sub, body))
+    return LB_ENOMEM;
+  return 0;
+}
+
+/* A merge patch on a pod; takes body. */
+static int patch_pod_owned(struct rec *r, const struct lb_pod *p, char *body) {
+  if (!body || !lb_rctx_action(r->c, LB_VERB_PATCH, LB_KIND_POD, p->o.ns,
+                               p->o.name, "", body))
+    return LB_ENOMEM;
+  return 0;
+}
+
+/* Deletion of a preDelete-hooked pod: state PreparingDelete first (§1.3);
+ * KruisePodReady follows from the state (scale_predeleting). */
+static int to_preparing_delete(struct rec *r, const struct lb_pod *p) {
+  return patch_pod_owned(
+      r, p,
+      lb_lifecycle_state_patch(p, LB_LC_PREPARING_DELETE, r->c->now, NULL));
+}
+
 /* Deletes from `v` (sorted victims first) up to `want` pods; ready pods
  * only while *ready_budget lasts. Returns pods deleted or < 0. */
 static int delete_some(struct rec *r, struct lb_cs_podinfo **v, size_t n,
                        int want, int *ready_budget, const char *why) {
   int done = 0, rc;
   struct lb_buf b = LB_BUF_INIT;
+  struct lb_lifecycle lc;
+  if ((rc = lifecycle_of(r, &lc)))
+    return rc;
   for (size_t i = 0; i < n && done < want; i++) {
     const struct lb_pod *p = v[i]->pod;
     if (p->ready) {
@@ -368,17 +530,102 @@ static int delete_some(struct rec *r, struct lb_cs_podinfo **v, size_t n,
         continue;
       (*ready_budget)--;
     }
-    if ((rc = delete_pod(r, p))) {
+    int hooked = lb_lifecycle_hooked(&lc.pre_delete, p);
+    if ((rc = hooked ? to_preparing_delete(r, p) : delete_pod(r, p))) {
       lb_buf_release(&b);
+      lb_lifecycle_release(&lc);
       return rc;
     }
-    lb_buf_addf(&b, "%s%s", done ? "," : "", p->o.name);
+    lb_buf_addf(&b, "%s%s%s", done ? "," : "", p->o.name,
+                hooked ? " -> PreparingDelete (preDelete hook)" : "");
     done++;
   }
   if (done)
     lb_rctx_reasonf(r->c, "%s: deleting %d (%s)", why, done, b.p);
   lb_buf_release(&b);
+  lb_lifecycle_release(&lc);
   return done;
+}
+
+/* Scale-up regret (§3.4 scale step 1): when replicas went back up and no
+ * hook marks pods not-ready, PreparingDelete pods that were not specified
+ * for deletion go back to PreparingNormal. Returns pods moved or < 0. */
+static int scale_regret(struct rec *r) {
+  struct lb_lifecycle lc;
+  struct lb_buf b = LB_BUF_INIT;
+  int rc, planned = 0, moved = 0, diff;
+  if ((rc = lifecycle_of(r, &lc)))
+    return rc;
+  for (size_t i = 0; i < r->n; i++)
+    planned += r->pi[i].predeleting || r->pi[i].to_delete;
+  diff = r->cs->replicas - (int)r->n + planned;
+  for (size_t i = 0; i < r->n && diff > 0 && !rc; i++) {
+    const struct lb_cs_podinfo *x = &r->pi[i];
+    if (!x->predeleting || x->to_delete || lb_lifecycle_marks_not_ready(&lc))
+      continue;
+    rc = patch_pod_owned(r, x->pod,
+                         lb_lifecycle_state_patch(
+                             x->pod, LB_LC_PREPARING_NORMAL, r->c->now, NULL));
+    lb_buf_addf(&b, "%s%s", moved++ ? "," : "", x->pod->o.name);
+    diff--;
+  }
+  if (!rc && moved)
+    lb_rctx_reasonf(r->c,
+                    "scale-up regret: replicas %d, active %d, %d planned "
+                    "deletion(s): %d pod(s) (%s) PreparingDelete -> "
+                    "PreparingNormal",
+                    r->cs->replicas, (int)r->n, planned, moved, b.p);
+  lb_buf_release(&b);
+  lb_lifecycle_release(&lc);
+  return rc ? rc : moved;
+}
+
+/* One PreparingDelete pod: 1 when an action was emitted, 0 when it waits
+ * (what it waits for appended to waits), < 0 on error. */
+static int predeleting_pod(struct rec *r, const struct lb_lifecycle *lc,
+                           const struct lb_pod *p, struct lb_buf *acted,
+                           struct lb_buf *waits) {
+  struct lb_buf conds = LB_BUF_INIT;
+  int rc = 0;
+  if (!lb_lifecycle_hooked(&lc->pre_delete, p)) {
+    lb_buf_addf(acted, "%s%s deleted (hook released)", acted->len ? ", " : "",
+                p->o.name);
+    return (rc = delete_pod(r, p)) ? rc : 1;
+  }
+  if (lb_lifecycle_podready_conds(lc, p, r->c->now, &conds)) {
+    rc = spatch_pod(r, p, "status", lb_inplace_status_body(&conds));
+    lb_buf_release(&conds);
+    lb_buf_addf(acted, "%s%s KruisePodReady=False (preDelete markPodNotReady)",
+                acted->len ? ", " : "", p->o.name);
+    return rc ? rc : 1;
+  }
+  lb_buf_release(&conds);
+  lb_buf_addf(waits, "%spod %s waits in PreparingDelete: hook ",
+              waits->len ? "; " : "", p->o.name);
+  lb_lifecycle_describe_hooked(&lc->pre_delete, p, waits);
+  lb_buf_adds(waits, " still set");
+  return 0;
+}
+
+/* PreparingDelete pods (§3.4 scale step 3). Returns actions or < 0. */
+static int scale_predeleting(struct rec *r) {
+  struct lb_lifecycle lc;
+  struct lb_buf acted = LB_BUF_INIT, waits = LB_BUF_INIT;
+  int rc, n = 0;
+  if ((rc = lifecycle_of(r, &lc)))
+    return rc;
+  for (size_t i = 0; i < r->n && rc >= 0; i++)
+    if (r->pi[i].predeleting &&
+        (rc = predeleting_pod(r, &lc, r->pi[i].pod, &acted, &waits)) > 0)
+      n += rc;
+  if (rc >= 0 && n)
+    lb_rctx_reasonf(r->c, "PreparingDelete: %s", acted.p);
+  if (rc >= 0 && waits.len)
+    lb_rctx_reasonf(r->c, "%s", waits.p);
+  lb_buf_release(&acted);
+  lb_buf_release(&waits);
+  lb_lifecycle_release(&lc);
+  return rc < 0 ? rc : n;
 }
 
 /* Scale (§3.4 scale sequence). Returns 1 when it acted, 0 if not, <0. */
@@ -390,6 +637,10 @@ static int scale(struct rec *r) {
   int rc = 0, budget = k->delete_ready_limit;
   if (!v)
     return LB_ENOMEM;
+  if ((rc = scale_regret(r))) { /* §3.4 scale step 1 */
+    free(v);
+    return rc < 0 ? rc : 1;
+  }
   if (k->scale_up == 0 && k->scale_up_limited) {
     lb_rctx_reasonf(r->c,
                     "scale up blocked: replicas %d, active %d, but "
@@ -397,7 +648,9 @@ static int scale(struct rec *r) {
                     cs->replicas, (int)r->n, k->scale_max_unavailable,
                     k->total_unavailable);
     free(v);
-    return 1; /* scaling is pending: no update in this round */
+    /* nothing was created, so (as upstream) refresh and update still run:
+     * refresh is what makes the new pods Normal, hence available */
+    return 0;
   }
   if (k->scale_up > 0) {
     int active = (int)r->n;
@@ -420,19 +673,15 @@ static int scale(struct rec *r) {
     free(v);
     return rc ? rc : 1;
   }
-  /* PreparingDelete pods with no preDelete hook configured: delete. */
-  for (size_t i = 0; i < r->n; i++)
-    if (r->pi[i].predeleting)
-      v[nv++] = &r->pi[i];
-  if (nv) {
-    int big = (int)nv, inf = 1 << 30;
-    rc = delete_some(r, v, nv, big, &inf, "PreparingDelete without hook");
+  /* PreparingDelete pods: delete the unhooked, mark the hooked not-ready
+   * (markPodNotReady), let the rest wait for their hook (§3.4 step 3). */
+  if ((rc = scale_predeleting(r))) {
     free(v);
-    return rc < 0 ? rc : rc > 0;
+    return rc < 0 ? rc : 1;
   }
   /* Specified deletions: not-ready freely, ready within the limit. */
   for (size_t i = 0; i < r->n; i++)
-    if (r->pi[i].to_delete)
+    if (r->pi[i].to_delete && !r->pi[i].predeleting)
       v[nv++] = &r->pi[i];
   if (nv) {
     qsort(v, nv, sizeof *v, cmp_victim_ptr);
@@ -446,6 +695,15 @@ static int scale(struct rec *r) {
                       (int)r->n - cs->replicas, k->total_unavailable);
     free(v);
     return rc < 0 ? rc : 1; /* pending specified deletion blocks the rest */
+  }
+  for (size_t i = 0; i < r->n; i++)
+    nv += r->pi[i].predeleting;
+  if (k->scale_down > 0 && nv) { /* upstream: planned deletions first */
+    lb_rctx_reasonf(r->c,
+                    "scale down by %d waits for %zu PreparingDelete pod(s)",
+                    k->scale_down, nv);
+    free(v);
+    return 0;
   }
   if (k->scale_down > 0) {
     struct lb_cs_podinfo **old = v, **nw;
@@ -491,34 +749,296 @@ static int scale(struct rec *r) {
   return 0;
 }
 
-/* Refresh: move PreparingNormal pods to Normal (no preNormal hook exists
- * yet). Returns the number of pods patched, or < 0. */
-static int refresh(struct rec *r) {
-  char ts[32], body[256];
-  int n = 0, rc;
-  lb_time_rfc3339(r->c->now, ts);
-  snprintf(body, sizeof body,
-           "{\"metadata\":{\"labels\":{\"" LB_LABEL_LIFECYCLE
-           "\":\"Normal\"},\"annotations\":{\"" LB_ANNO_LIFECYCLE_TS
-           "\":\"%s\"}}}",
-           ts);
-  for (size_t i = 0; i < r->n; i++) {
-    const struct lb_pod *p = r->pi[i].pod;
-    if (!strcmp(lifecycle(p), "PreparingNormal")) {
-      if ((rc = patch_pod(r, p, body)))
-        return rc;
-      n++;
-    }
-  }
-  if (n)
-    lb_rctx_reasonf(r->c,
-                    "refresh: %d pod(s) PreparingNormal -> Normal "
-                    "(no preNormal hook)",
-                    n);
-  return n;
+/* The template of revision rev as JSON text (caller frees), or NULL. */
+static char *template_text(struct rec *r, const char *rev) {
+  struct json_object *t = template_of_revision(r, rev);
+  char *s =
+      t ? lb_strdup(json_object_to_json_string_ext(t, JSON_C_TO_STRING_PLAIN))
+        : NULL;
+  json_object_put(t);
+  return s;
 }
 
-/* ReCreate update (§3.4 update sequence, steps 2-5). */
+/* Refresh's status step for one pod: InPlaceUpdateReady True (initial,
+ * update done, or cancelled) and KruisePodReady per lifecycle state, in
+ * one status spatch. Returns 1 when it acted, 0, or < 0. */
+static int refresh_conds(struct rec *r, const struct lb_lifecycle *lc,
+                         const struct lb_cs_podinfo *x, int phase,
+                         struct lb_buf *what) {
+  const struct lb_pod *p = x->pod;
+  struct lb_buf conds = LB_BUF_INIT;
+  int cancelled = phase == LB_IPU_STARTED &&
+                  (x->is_new || r->calc.update_num <= 0 || r->cs->paused);
+  int a = lb_inplace_ready_conds(p, phase, cancelled, r->c->now, &conds);
+  int b = lb_lifecycle_podready_conds(lc, p, r->c->now, &conds);
+  if (!a && !b)
+    return 0;
+  lb_buf_adds(what, p->o.name);
+  if (a)
+    lb_buf_addf(what, " InPlaceUpdateReady=True (%s)",
+                phase == LB_IPU_DONE ? "in-place update done"
+                : cancelled          ? "in-place update no longer wanted"
+                                     : "initial");
+  if (b) {
+    struct lb_buf m = LB_BUF_INIT;
+    int keys = lb_lifecycle_podready_message(lc, lb_lifecycle_state(p), &m);
+    lb_buf_addf(what, " KruisePodReady=%s %s (state %s)",
+                keys ? "False" : "True", m.p ? m.p : "",
+                *lb_lifecycle_state(p) ? lb_lifecycle_state(p) : "none");
+    lb_buf_release(&m);
+  }
+  int rc = spatch_pod(r, p, "status", lb_inplace_status_body(&conds));
+  lb_buf_release(&conds);
+  return rc ? rc : 1;
+}
+
+/* Says why an in-place update of p is not finished yet (no action). */
+static void refresh_waits(struct rec *r, const struct lb_pod *p, int phase,
+                          int64_t due) {
+  struct lb_inplace_state st;
+  struct lb_buf why = LB_BUF_INIT;
+  char ts[32];
+  if (phase == LB_IPU_GRACE) {
+    lb_time_rfc3339(due, ts);
+    lb_rctx_reasonf(r->c,
+                    "pod %s waits for in-place gracePeriodSeconds %d until %s",
+                    p->o.name, r->cs->inplace_grace_seconds, ts);
+  } else if (phase == LB_IPU_RUNNING &&
+             !lb_inplace_state_parse(lb_inplace_state_of(p), &st)) {
+    lb_inplace_completed(p, &st, &why);
+    lb_rctx_reasonf(r->c, "pod %s in-place update running: %s", p->o.name,
+                    why.p ? why.p : "containers not ready");
+    lb_inplace_state_release(&st);
+  } else {
+    return;
+  }
+  lb_buf_release(&why);
+}
+
+/* Refresh of one pod (§3.4 update step 1): at most one action — status
+ * conditions first, then the in-place grace / next batch, then the
+ * lifecycle state. Returns 1 when it acted, 0, or < 0. */
+static int refresh_pod(struct rec *r, const struct lb_lifecycle *lc,
+                       const struct lb_cs_podinfo *x, struct lb_buf *what) {
+  const struct lb_pod *p = x->pod;
+  int64_t due = 0;
+  int phase = lb_inplace_phase(p, r->update_rev, &due), rc;
+  const char *to, *from = lb_lifecycle_state(p);
+  lb_inplace_assert_phase(p, r->update_rev, phase);
+  if ((rc = refresh_conds(r, lc, x, phase, what)))
+    return rc;
+  if ((phase == LB_IPU_GRACE && due <= r->c->now) || phase == LB_IPU_NEXT) {
+    char *t =
+        phase == LB_IPU_NEXT ? template_text(r, lb_pod_revision(p)) : NULL;
+    char *body = phase == LB_IPU_GRACE ? lb_inplace_grace_patch(p)
+                                       : lb_inplace_next_patch(p, t, r->c->now);
+    free(t);
+    lb_buf_addf(what, "%s %s", p->o.name,
+                phase == LB_IPU_GRACE ? "in-place grace period over: images "
+                                        "applied"
+                                      : "next container batch applied");
+    return (rc = spatch_pod(r, p, "", body)) ? rc : 1;
+  }
+  to = lb_lifecycle_refresh_state(lc, p, x->is_new, phase == LB_IPU_NONE);
+  if (!to) {
+    refresh_waits(r, p, phase, due);
+    return 0;
+  }
+  lb_buf_addf(what, "%s %s -> %s%s", p->o.name, from, to,
+              !strcmp(from, LB_LC_PREPARING_NORMAL) && !lc->pre_normal.set
+                  ? " (no preNormal hook)"
+                  : "");
+  rc = patch_pod_owned(r, p, lb_lifecycle_state_patch(p, to, r->c->now, NULL));
+  return rc ? rc : 1;
+}
+
+/* Pods grouped by what happened to them, for one reason. */
+struct groups {
+  struct lb_buf desc[8], names[8];
+  size_t n;
+  int other; /* pods beyond the 8th kind of step */
+};
+
+/* item = "<name> <what happened>" */
+static void group_add(struct groups *g, const char *item) {
+  const char *sp = strchr(item, ' ');
+  size_t i;
+  if (!sp)
+    return;
+  for (i = 0; i < g->n; i++)
+    if (!strcmp(g->desc[i].p, sp + 1))
+      break;
+  if (i == g->n && g->n == LB_ARRAY_SIZE(g->desc)) {
+    g->other++;
+    return;
+  }
+  if (i == g->n)
+    lb_buf_adds(&g->desc[g->n++], sp + 1);
+  lb_buf_addf(&g->names[i], "%s%.*s", g->names[i].len ? "," : "",
+              (int)(sp - item), item);
+}
+
+static void groups_release(struct groups *g, struct lb_buf *out) {
+  for (size_t i = 0; i < g->n; i++) {
+    if (out)
+      lb_buf_addf(out, "%s%s: %s", i ? "; " : "", g->desc[i].p, g->names[i].p);
+    lb_buf_release(&g->desc[i]);
+    lb_buf_release(&g->names[i]);
+  }
+  if (out && g->other)
+    lb_buf_addf(out, "; %d more", g->other);
+}
+
+/* Refresh (§3.4 update step 1) every pod. Returns pods patched, or < 0. */
+static int refresh(struct rec *r) {
+  struct lb_lifecycle lc;
+  struct lb_buf what = LB_BUF_INIT, out = LB_BUF_INIT;
+  struct groups g;
+  int n = 0, rc;
+  if ((rc = lifecycle_of(r, &lc)))
+    return rc;
+  memset(&g, 0, sizeof g);
+  for (size_t i = 0; i < r->n && rc >= 0; i++) {
+    lb_buf_reset(&what);
+    if ((rc = refresh_pod(r, &lc, &r->pi[i], &what)) > 0) {
+      n++;
+      group_add(&g, what.p);
+    }
+  }
+  groups_release(&g, &out);
+  if (rc >= 0 && n)
+    lb_rctx_reasonf(r->c, "refresh: %d pod(s): %s", n, out.p ? out.p : "");
+  lb_buf_release(&what);
+  lb_buf_release(&out);
+  lb_lifecycle_release(&lc);
+  return rc < 0 ? rc : n;
+}
+
+/* Stable partition: pods whose in-place update or PreparingUpdate is
+ * under way first (§1.5: CloneSet moves PreparingUpdate to the front). */
+static void started_first(struct lb_cs_podinfo **v, size_t n) {
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    const char *c = lb_pod_cond(v[i]->pod, LB_COND_INPLACE_READY);
+    const char *s = lb_lifecycle_state(v[i]->pod);
+    if ((c && !strcmp(c, "False")) || !strcmp(s, LB_LC_PREPARING_UPDATE)) {
+      struct lb_cs_podinfo *x = v[i];
+      memmove(v + k + 1, v + k, (i - k) * sizeof *v);
+      v[k++] = x;
+    }
+  }
+}
+
+enum { UPD_HELD = 0, UPD_RECREATE, UPD_IN_PLACE };
+
+/* "; in-place update under way: a,b" for pods whose in-place update or
+ * lifecycle Updating has not finished (written into b), or "". */
+static const char *updating_names(struct rec *r, struct lb_buf *b) {
+  int n = 0;
+  lb_buf_reset(b);
+  for (size_t i = 0; i < r->n; i++) {
+    const struct lb_pod *p = r->pi[i].pod;
+    const char *c = lb_pod_cond(p, LB_COND_INPLACE_READY);
+    if ((c && !strcmp(c, "False")) ||
+        !strcmp(lb_lifecycle_state(p), LB_LC_UPDATING))
+      lb_buf_addf(b, "%s%s",
+                  n++ ? "," : "; in-place update under way: ", p->o.name);
+  }
+  return b->p && n ? b->p : "";
+}
+
+static int has_gate(const struct lb_pod *p, const char *type) {
+  for (const char *g = p->gates; g && *g; g += strlen(g) + 1)
+    if (!strcmp(g, type))
+      return 1;
+  return 0;
+}
+
+/* The in-place steps for one pod the diff allows (inplace.h, lifecycle.h):
+ * PreparingUpdate first when hooked, then (1) InPlaceUpdateReady=False,
+ * then (2) revision + images. Returns UPD_IN_PLACE, UPD_HELD or < 0. */
+static int update_in_place(struct rec *r, const struct lb_lifecycle *lc,
+                           const struct lb_pod *p,
+                           const struct lb_inplace_diff *d, struct lb_buf *ib) {
+  const struct lb_lifecycle_hook *reapply = NULL;
+  const char *c = lb_pod_cond(p, LB_COND_INPLACE_READY);
+  const char *sep = ib->len ? ", " : "";
+  int rc;
+  switch (lb_lifecycle_before_update(lc, p, &reapply)) {
+  case LB_LIFECYCLE_MOVE:
+    lb_buf_addf(ib, "%s%s %s -> PreparingUpdate (inPlaceUpdate hook)", sep,
+                p->o.name, lb_lifecycle_state(p));
+    rc = patch_pod_owned(r, p,
+                         lb_lifecycle_state_patch(p, LB_LC_PREPARING_UPDATE,
+                                                  r->c->now, reapply));
+    return rc ? rc : UPD_IN_PLACE;
+  case LB_LIFECYCLE_WAIT:
+    lb_buf_addf(ib, "%spod %s waits in %s: hook ", sep, p->o.name,
+                lb_lifecycle_state(p));
+    lb_lifecycle_describe_hooked(&lc->in_place_update, p, ib);
+    lb_buf_adds(ib, " still set");
+    return UPD_HELD;
+  }
+  if (has_gate(p, LB_COND_INPLACE_READY) && !(c && !strcmp(c, "False"))) {
+    lb_buf_addf(ib, "%s%s InPlaceUpdateReady=False (step 1 of 3)", sep,
+                p->o.name);
+    rc = spatch_pod(r, p, "status", lb_inplace_start_patch(r->c->now));
+    return rc ? rc : UPD_IN_PLACE;
+  }
+  lb_buf_addf(ib, "%s%s %zu image(s)%s%s (step 2 of 3)", sep, p->o.name,
+              d->n_imgs, d->meta_patch ? " + metadata" : "",
+              r->cs->inplace_grace_seconds > 0 ? " after gracePeriodSeconds"
+                                               : "");
+  rc = spatch_pod(r, p, "",
+                  lb_inplace_update_patch(p, d, r->update_rev,
+                                          r->cs->inplace_grace_seconds,
+                                          r->c->now));
+  return rc ? rc : UPD_IN_PLACE;
+}
+
+/* Updates one admitted pod (§3.4 update step 5): in place when the
+ * strategy and the revision diff allow, else recreate by labelling
+ * specified-delete (InPlaceOnly refuses and says why). Returns UPD_* or
+ * < 0. */
+static int update_pod(struct rec *r, const struct lb_lifecycle *lc,
+                      const struct lb_pod *p, struct lb_buf *ib) {
+  struct lb_inplace_diff d;
+  int rc = 0;
+  memset(&d, 0, sizeof d);
+  if (r->cs->update_type != LB_CSU_RECREATE) {
+    char *old = template_text(r, lb_pod_revision(p));
+    if (!old)
+      snprintf(d.why, sizeof d.why, "its revision %s is gone",
+               *lb_pod_revision(p) ? lb_pod_revision(p) : "(none)");
+    else if ((rc = lb_inplace_diff(old, r->cs->template_json, &d)) == LB_EPARSE)
+      rc = 0;
+    free(old);
+    if (!rc && d.in_place)
+      rc = update_in_place(r, lc, p, &d, ib);
+    else if (!rc && r->cs->update_type == LB_CSU_INPLACE_ONLY) {
+      lb_buf_addf(ib,
+                  "%spod %s cannot be updated in place (InPlaceOnly): %s; "
+                  "revert that template change or use updateStrategy.type "
+                  "InPlaceIfPossible or ReCreate",
+                  ib->len ? ", " : "", p->o.name, d.why);
+      rc = UPD_HELD;
+    }
+    if (rc || d.in_place || r->cs->update_type == LB_CSU_INPLACE_ONLY) {
+      lb_inplace_diff_release(&d);
+      return rc;
+    }
+    lb_buf_addf(ib, "%s%s recreated: %s", ib->len ? ", " : "", p->o.name,
+                d.why);
+    lb_inplace_diff_release(&d);
+  }
+  rc = patch_pod(r, p,
+                 "{\"metadata\":{\"labels\":{\"" LB_LABEL_SPECIFIED_DELETE
+                 "\":\"true\"}}}");
+  return rc ? rc : UPD_RECREATE;
+}
+
+/* Update (§3.4 update sequence, steps 2-5): in place (update_pod) or by
+ * recreate, per updateStrategy.type and the revision diff. */
 static int update(struct rec *r) {
   struct lb_cs_calc *k = &r->calc;
   struct lb_cloneset *cs = r->cs;
@@ -554,13 +1074,28 @@ static int update(struct rec *r) {
     const struct lb_cs_podinfo *x = &r->pi[i];
     if (!x->available || x->predeleting)
       unavailable++;
-    if (!x->is_new && !x->predeleting && !x->to_delete)
+    if (!x->is_new && !x->predeleting && !x->to_delete &&
+        !lb_inplace_grace_of(x->pod)) /* §3.4 step 3: grace pods wait */
       cand[nc++] = &r->pi[i];
   }
-  qsort(cand, nc, sizeof *cand, cmp_update_ptr);
+  char order_why[256];
+  if ((rc = lb_podorder_cs_update(cand, nc, cs, order_why, sizeof order_why))) {
+    free(cand);
+    return rc;
+  }
+  if (order_why[0])
+    lb_rctx_reasonf(r->c, "update order: %s; using the default order",
+                    order_why);
+  started_first(cand, nc); /* in-place updates under way go on first */
   if (nc > (size_t)k->update_num)
     nc = (size_t)k->update_num;
-  struct lb_buf b = LB_BUF_INIT;
+  struct lb_buf b = LB_BUF_INIT, ib = LB_BUF_INIT;
+  struct lb_lifecycle lc;
+  int recreated = 0, in_place = 0, held = 0;
+  if ((rc = lifecycle_of(r, &lc))) {
+    free(cand);
+    return rc;
+  }
   for (size_t i = 0; i < nc; i++) {
     /* Updating an unavailable pod costs nothing; an available one counts
      * against updateMaxUnavailable. */
@@ -569,28 +1104,43 @@ static int update(struct rec *r) {
         break;
       unavailable++;
     }
-    if ((rc =
-             patch_pod(r, cand[i]->pod,
-                       "{\"metadata\":{\"labels\":{\"" LB_LABEL_SPECIFIED_DELETE
-                       "\":\"true\"}}}")))
+    int how = update_pod(r, &lc, cand[i]->pod, &ib);
+    if (how < 0) {
+      rc = how;
       break;
-    lb_buf_addf(&b, "%s%s", admitted ? "," : "", cand[i]->pod->o.name);
-    admitted++;
+    }
+    if (how == UPD_RECREATE)
+      lb_buf_addf(&b, "%s%s", recreated++ ? "," : "", cand[i]->pod->o.name);
+    in_place += how == UPD_IN_PLACE;
+    held += how == UPD_HELD;
   }
-  if (!rc && admitted)
+  admitted = recreated + in_place;
+  if (!rc && recreated)
     lb_rctx_reasonf(r->c,
                     "update to %s by recreate: %d pod(s) (%s) labelled %s; "
                     "updateNum %d, unavailable now %d of updateMaxUnavailable "
                     "%d, partition %d",
-                    r->update_rev, admitted, b.p, LB_LABEL_SPECIFIED_DELETE,
+                    r->update_rev, recreated, b.p, LB_LABEL_SPECIFIED_DELETE,
                     k->update_num, unavailable, k->update_max_unavailable,
                     k->partition);
-  else if (!rc)
+  if (!rc && ib.len)
+    lb_rctx_reasonf(r->c,
+                    "update to %s (%s): %s; updateNum %d, unavailable now "
+                    "%d of updateMaxUnavailable %d, partition %d",
+                    r->update_rev,
+                    cs->update_type == LB_CSU_INPLACE_ONLY
+                        ? "InPlaceOnly"
+                        : "InPlaceIfPossible",
+                    ib.p, k->update_num, unavailable, k->update_max_unavailable,
+                    k->partition);
+  lb_buf_release(&ib);
+  lb_lifecycle_release(&lc);
+  if (!rc && !admitted && !held)
     lb_rctx_reasonf(r->c,
                     "update waits: %d pod(s) to update but %d unavailable >= "
-                    "updateMaxUnavailable %d (maxUnavailable %d)",
+                    "updateMaxUnavailable %d (maxUnavailable %d)%s",
                     k->update_num, unavailable, k->update_max_unavailable,
-                    k->max_unavailable);
+                    k->max_unavailable, updating_names(r, &b));
   lb_buf_release(&b);
   free(cand);
   return rc ? rc : admitted;
@@ -678,28 +1228,22 @@ static int status(struct rec *r) {
 
 static int ensure_revision(struct rec *r) {
   struct lb_cloneset *cs = r->cs;
-  struct lb_crev *cur;
   struct lb_buf b = LB_BUF_INIT;
-  if (lb_rctx_get(r->c, LB_KIND_CREV, cs->o.ns, r->update_rev) ||
-      cs->inflight_revs)
+  if (cs->inflight_revs)
     return 0;
-  cur = (struct lb_crev *)lb_rctx_get(r->c, LB_KIND_CREV, cs->o.ns,
-                                      r->current_rev);
+  if (lb_rctx_get(r->c, LB_KIND_CREV, cs->o.ns, r->update_rev))
+    return lb_rev_bump(r->c, cs, r->update_rev); /* rollback: renumber */
   lb_buf_adds(&b, "{\"apiVersion\":\"apps/v1\",\"kind\":\"ControllerRevision\","
                   "\"metadata\":{\"name\":");
   lb_buf_add_json_str(&b, r->update_rev);
   lb_buf_adds(&b, ",\"namespace\":");
   lb_buf_add_json_str(&b, cs->o.ns);
-  lb_buf_adds(&b, ",\"labels\":{");
-  int first = 1;
-  LB_KV_FOR(cs->selector.match_labels, k, v) {
-    lb_buf_adds(&b, first ? "" : ",");
-    lb_buf_add_json_str(&b, k);
-    lb_buf_adds(&b, ":");
-    lb_buf_add_json_str(&b, v);
-    first = 0;
+  lb_buf_adds(&b, ",");
+  if (lb_rev_meta(cs, &b) == LB_ENOMEM) { /* labels = template labels */
+    lb_buf_release(&b);
+    return LB_ENOMEM;
   }
-  lb_buf_adds(&b, "},\"ownerReferences\":[{\"apiVersion\":\"apps.kruise.io/"
+  lb_buf_adds(&b, "\"ownerReferences\":[{\"apiVersion\":\"apps.kruise.io/"
                   "v1alpha1\",\"kind\":\"CloneSet\",\"name\":");
   lb_buf_add_json_str(&b, cs->o.name);
   lb_buf_adds(&b, ",\"uid\":");
@@ -707,7 +1251,7 @@ static int ensure_revision(struct rec *r) {
   lb_buf_addf(&b,
               ",\"controller\":true,\"blockOwnerDeletion\":true}]},"
               "\"revision\":%lld,\"data\":",
-              (long long)(cur ? cur->revision + 1 : 1));
+              (long long)lb_rev_next_number(cs));
   lb_buf_adds(&b, r->rev_data);
   lb_buf_adds(&b, "}");
   if (b.err) {
@@ -739,6 +1283,11 @@ int lb_cloneset_reconcile(struct lb_rctx *c, struct lb_obj *o) {
     goto out;
   calculate(&r);
   if ((rc = ensure_revision(&r)))
+    goto out;
+  /* revision history GC (revision.c) and, with disablePVCReuse, claims of
+   * gone pods (pvc.c); both wait while their own actions are in flight */
+  if ((rc = lb_rev_gc(c, cs, r.current_rev, r.update_rev)) < 0 ||
+      (rc = lb_pvc_cleanup(c, cs)) < 0)
     goto out;
   if (cs->inflight_pods) {
     lb_rctx_reasonf(c, "waiting for pod actions in flight");

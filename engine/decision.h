@@ -23,10 +23,12 @@
 
 #include "util.h"
 
+/* Append-only: verb numbers are stored in snapshots (in-flight actions). */
 #define LB_VERBS(X)                                                            \
   X(CREATE, "create")                                                          \
   X(PATCH, "patch")   /* JSON merge patch (RFC 7386) */                        \
-  X(DELETE, "delete") /* with uid precondition when uid is set */
+  X(DELETE, "delete") /* with uid precondition when uid is set */              \
+  X(SPATCH, "spatch") /* strategic merge patch (Pods: lists merged by key) */
 
 enum lb_verb {
   LB_VERB_NONE = 0,
@@ -46,8 +48,8 @@ struct lb_action {
   char *name;      /* target name */
   char *sub;       /* subresource: "" or "status" */
   char *uid;       /* delete precondition uid, or "" */
-  char *body;      /* request body JSON (create: object; patch: patch), or
-                      NULL (delete) */
+  char *body;      /* request body JSON (create: object; patch/spatch:
+                      patch), or NULL (delete) */
 };
 
 struct lb_decision {

@@ -360,7 +360,12 @@ static int fold_outcome(struct lb_engine *e, struct lb_event *ev) {
   }
   if (owner)
     rc = mark_dirty(e, f->owner_key);
-  if (!rc && ok && ev->obj) {
+  if (!rc && ok && ev->obj && f->verb == LB_VERB_DELETE &&
+      !ev->obj->deleting_ms) {
+    /* deleted at once (no grace, no finalizer): the body is its last state */
+    key_of(key, sizeof key, f->kind, f->ns, f->name);
+    rc = remove_key(e, key);
+  } else if (!rc && ok && ev->obj) {
     struct lb_obj *o = ev->obj;
     ev->obj = NULL;
     rc = upsert(e, o);

@@ -1293,6 +1293,43 @@ static void merge_patch(json_object *dst, json_object *patch) {
   }
 }
 
+/* The strategic-merge subset the reducer sends ("spatch"): conditions
+ * merge by type, containers by name; the rest as a merge patch. */
+static void strategic_patch(json_object *dst, json_object *patch) {
+  static const char *const lists[][3] = {{"status", "conditions", "type"},
+                                         {"spec", "containers", "name"}};
+  for (size_t l = 0; l < 2; l++) {
+    json_object *ps, *pl, *ds, *dl;
+    if (!json_object_object_get_ex(patch, lists[l][0], &ps) ||
+        !json_object_object_get_ex(ps, lists[l][1], &pl))
+      continue;
+    if (!json_object_object_get_ex(dst, lists[l][0], &ds)) {
+      ds = json_object_new_object();
+      json_object_object_add(dst, lists[l][0], ds);
+    }
+    if (!json_object_object_get_ex(ds, lists[l][1], &dl)) {
+      dl = json_object_new_array();
+      json_object_object_add(ds, lists[l][1], dl);
+    }
+    for (size_t i = 0; i < json_object_array_length(pl); i++) {
+      json_object *e = json_object_array_get_idx(pl, i), *k, *t = NULL;
+      json_object_object_get_ex(e, lists[l][2], &k);
+      for (size_t j = 0; !t && j < json_object_array_length(dl); j++) {
+        json_object *x = json_object_array_get_idx(dl, j), *xk;
+        if (json_object_object_get_ex(x, lists[l][2], &xk) &&
+            json_object_equal(xk, k))
+          t = x;
+      }
+      if (t)
+        merge_patch(t, e);
+      else
+        json_object_array_add(dl, json_object_get(e));
+    }
+    json_object_object_del(ps, lists[l][1]);
+  }
+  merge_patch(dst, patch);
+}
+
 static void set_rv(json_object *o, int rv) {
   json_object *meta;
   char rvs[16];
@@ -1370,11 +1407,14 @@ static int sim_answer(struct sim *s, int64_t at) {
     json_object_object_add(s->objs, key, o);
     status = 201;
     body = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-  } else if (a->verb == LB_VERB_PATCH) {
+  } else if (a->verb == LB_VERB_PATCH || a->verb == LB_VERB_SPATCH) {
     if (json_object_object_get_ex(s->objs, key, &o)) {
       json_object *p = json_tokener_parse(a->body);
       ASSERT(p);
-      merge_patch(o, p);
+      if (a->verb == LB_VERB_SPATCH)
+        strategic_patch(o, p);
+      else
+        merge_patch(o, p);
       json_object_put(p);
       set_rv(o, ++s->rv);
       status = 200;

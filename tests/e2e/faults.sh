@@ -25,9 +25,6 @@ start_proxy() {
   log "manager talks to the apiserver through the fault proxy at $listen"
 }
 
-journal_count() { # SQL returning one number
-  "$LOGBOOK" query "$WORK/manager.db" "$1" | sed -n 3p | tr -d ' '
-}
 
 t_fault_429_retry_after() {
   cloneset f1 2 nginx:1.25 | kubectl apply -f - >/dev/null

@@ -182,3 +182,7 @@ replay_journals() {
   [ "$n" -gt 0 ]
   no_double_actions "$WORK/manager.db"
 }
+
+journal_count() { # SQL returning one number
+  "$LOGBOOK" query "$WORK/manager.db" "$1" | sed -n 3p | tr -d ' '
+}

@@ -110,7 +110,8 @@ t_apiserver_restart() {
 }
 
 ALL=(t_create_scale t_partition_rollout t_manager_sigkill t_apiserver_restart)
-[ -f "$(dirname "$0")/faults.sh" ] && source "$(dirname "$0")/faults.sh"
+source "$(dirname "$0")/cloneset.sh"
+source "$(dirname "$0")/faults.sh"
 
 trap cleanup EXIT
 setup
