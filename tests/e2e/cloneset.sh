@@ -77,3 +77,104 @@ t_kruise_11_partition_99_percent() {
 
 ALL+=(t_kruise_01_scales_normal t_kruise_02_min_ready_and_scale_max_unavailable
   t_kruise_03_paused_still_scales t_kruise_11_partition_99_percent)
+
+# 4. specified delete with a preDelete hook: the pod waits in
+# PreparingDelete (no replacement) until the hook label is removed
+t_kruise_04_specified_delete_with_pre_delete_hook() {
+  cat <<YAML | kubectl apply -f - >/dev/null
+apiVersion: apps.kruise.io/v1alpha1
+kind: CloneSet
+metadata: {name: k4}
+spec:
+  replicas: 3
+  lifecycle:
+    preDelete:
+      labelsHandler: {example.com/hold: "true"}
+  selector: {matchLabels: {app: k4}}
+  template:
+    metadata: {labels: {app: k4, example.com/hold: "true"}}
+    spec: {containers: [{name: main, image: nginx:1.25}]}
+YAML
+  wait_for "k4 3 ready" 60 status_is k4 3 3
+  local pods victim
+  pods=$(kubectl get pods -l app=k4 -o jsonpath='{.items[*].metadata.name}')
+  victim=${pods%% *}
+  kubectl label pod "$victim" apps.kruise.io/specified-delete=true >/dev/null
+  wait_for "$victim PreparingDelete" 30 bash -c \
+    "[ \"\$(kubectl get pod $victim -o jsonpath='{.metadata.labels.lifecycle\\.apps\\.kruise\\.io/state}')\" = PreparingDelete ]"
+  sleep 5
+  # held by the hook: not deleted, not replaced
+  [ -z "$(jp pod "$victim" '{.metadata.deletionTimestamp}')" ]
+  [ "$(kubectl get pods -l app=k4 --no-headers | wc -l)" = 3 ]
+  kubectl label pod "$victim" example.com/hold- >/dev/null
+  wait_for "$victim deleted after the hook is released" 60 bash -c \
+    "! kubectl get pod $victim -o name >/dev/null 2>&1 || [ -n \"\$(kubectl get pod $victim -o jsonpath='{.metadata.deletionTimestamp}')\" ]"
+  wait_for "k4 back to 3 ready" 60 status_is k4 3 3
+  local kept=0 p
+  for p in $pods; do
+    [ "$p" = "$victim" ] && continue
+    kubectl get pod "$p" >/dev/null 2>&1 && kept=$((kept + 1))
+  done
+  [ "$kept" = 2 ]
+}
+
+# 12. volumeClaimTemplates: PVCs per instance id, reused when a pod is
+# recreated; with disablePVCReuse a recreated pod gets new PVCs
+owned_pvcs() { # CS: "id:name" of PVCs controlled by the CloneSet
+  kubectl get pvc -o json | jq -r --arg cs "$1" '.items[] |
+    select(.metadata.deletionTimestamp == null) |
+    select(any(.metadata.ownerReferences[]?; .kind == "CloneSet" and .name == $cs and .controller)) |
+    .metadata.labels["apps.kruise.io/cloneset-instance-id"] + ":" + .metadata.name' | sort
+}
+live_ids() { # CS
+  kubectl get pods -l "app=$1" -o json | jq -r '.items[] |
+    select(.metadata.deletionTimestamp == null) |
+    .metadata.labels["apps.kruise.io/cloneset-instance-id"]' | sort
+}
+pvcs_match_pods() { # CS: 2 PVCs per live pod, ids equal, 8 in all
+  local ids
+  ids=$(owned_pvcs "$1" | cut -d: -f1 | uniq)
+  [ "$(owned_pvcs "$1" | wc -l)" = 8 ] && [ "$ids" = "$(live_ids "$1")" ]
+}
+t_kruise_12_pvc_reuse_and_disable_pvc_reuse() {
+  cat <<YAML | kubectl apply -f - >/dev/null
+apiVersion: apps.kruise.io/v1alpha1
+kind: CloneSet
+metadata: {name: k12}
+spec:
+  replicas: 4
+  selector: {matchLabels: {app: k12}}
+  template:
+    metadata: {labels: {app: k12}}
+    spec:
+      containers:
+      - name: main
+        image: nginx:1.25
+        volumeMounts: [{name: data1, mountPath: /d1}, {name: data2, mountPath: /d2}]
+  volumeClaimTemplates:
+  - metadata: {name: data1}
+    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+  - metadata: {name: data2}
+    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+YAML
+  wait_for "k12 4 ready" 90 status_is k12 4 4
+  wait_for "k12 8 PVCs matching the pods" 30 pvcs_match_pods k12
+  local before victim
+  before=$(owned_pvcs k12)
+  victim=$(kubectl get pods -l app=k12 -o jsonpath='{.items[0].metadata.name}')
+  kubectl delete pod "$victim" --wait=false >/dev/null
+  wait_for "k12 recreated" 90 status_is k12 4 4
+  wait_for "k12 PVCs reused" 30 pvcs_match_pods k12
+  [ "$(owned_pvcs k12)" = "$before" ] # same claims: the id was reused
+  kubectl get pod "$victim" >/dev/null # same name came back
+  kubectl patch clone k12 --type merge -p '{"spec":{"scaleStrategy":{"disablePVCReuse":true}}}' >/dev/null
+  victim=$(kubectl get pods -l app=k12 -o jsonpath='{.items[1].metadata.name}')
+  local vid=${victim#k12-}
+  kubectl delete pod "$victim" --wait=false >/dev/null
+  wait_for "k12 recreated without reuse" 90 status_is k12 4 4
+  wait_for "k12 PVCs match the new pods" 30 pvcs_match_pods k12
+  ! live_ids k12 | grep -qx "$vid" || return 1 # a new id, new claims
+}
+
+ALL+=(t_kruise_04_specified_delete_with_pre_delete_hook
+  t_kruise_12_pvc_reuse_and_disable_pvc_reuse)

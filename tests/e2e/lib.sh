@@ -142,13 +142,16 @@ replay_ok() { # JOURNAL
   "$LOGBOOK" journal check "$1" >/dev/null && "$LOGBOOK" replay "$1" | tee -a "$WORK/replay.log" | grep -q '^verified '
 }
 
-# no pod name was created twice, and every create/delete took effect once
+# No action executed twice: no pod object deleted by two decisions (deletes
+# carry the pod's uid as a precondition; a re-sent action after a restart is
+# the same action row), and no name created by two successful decisions
+# unless the pod of that name was deleted in between (instance-id reuse).
 no_double_actions() { # JOURNAL
   local dup
-  dup=$("$LOGBOOK" query "$1" "SELECT name FROM actions WHERE kind='Pod' AND verb='create' GROUP BY name HAVING count(*) > 1" | sed -n '3,$p' | grep -v '^(' || true)
+  dup=$("$LOGBOOK" query "$1" "SELECT precondition_uid FROM actions WHERE kind='Pod' AND verb='delete' GROUP BY precondition_uid HAVING count(*) > 1" | sed -n '3,$p' | grep -v '^(' || true)
+  [ -z "$dup" ] || { log "pods deleted by two decisions: $dup"; return 1; }
+  dup=$("$LOGBOOK" query "$1" "SELECT a.name FROM actions a WHERE a.kind='Pod' AND a.verb='create' AND a.http_status BETWEEN 200 AND 299 GROUP BY a.name HAVING count(*) > 1 + (SELECT count(*) FROM events e WHERE e.kind='Pod' AND e.type='DELETED' AND e.name=a.name)" | sed -n '3,$p' | grep -v '^(' || true)
   [ -z "$dup" ] || { log "pods created twice: $dup"; return 1; }
-  dup=$("$LOGBOOK" query "$1" "SELECT name FROM actions WHERE kind='Pod' AND verb='delete' GROUP BY name HAVING count(*) > 1" | sed -n '3,$p' | grep -v '^(' || true)
-  [ -z "$dup" ] || { log "pods deleted twice: $dup"; return 1; }
 }
 
 run_test() { # NAME FUNCTION

@@ -61,9 +61,77 @@ t_node_create_rollout_scale() {
   wait_for "n1 scaled to 1" 120 status_is n1 1 1
 }
 
+# §16.1 scenario 6: in-place image update by the real kubelet — same pod
+# (uid), new container, restartCount 1, InPlaceUpdateReady back to True
+t_node_06_inplace_image() {
+  cat <<YAML | kubectl apply -f - >/dev/null
+apiVersion: apps.kruise.io/v1alpha1
+kind: CloneSet
+metadata: {name: n6}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: n6}}
+  template:
+    metadata: {labels: {app: n6}}
+    spec: {containers: [{name: main, image: docker.io/local/busybox:v1, imagePullPolicy: IfNotPresent}]}
+  updateStrategy: {type: InPlaceIfPossible, maxUnavailable: 1}
+YAML
+  wait_for "n6 2 ready" 120 status_is n6 2 2
+  local uids cids
+  uids=$(kubectl get pods -l app=n6 -o json | jq -r '[.items[].metadata.uid] | sort | join(",")')
+  cids=$(kubectl get pods -l app=n6 -o json | jq -r '[.items[].status.containerStatuses[0].containerID] | sort | join(",")')
+  set_image n6 docker.io/local/busybox:v2
+  wait_for "n6 updated in place" 180 status_is n6 2 2
+  wait_for "n6 containers run v2" 60 images_are n6 docker.io/local/busybox:v2
+  [ "$(kubectl get pods -l app=n6 -o json | jq -r '[.items[].metadata.uid] | sort | join(",")')" = "$uids" ]
+  [ "$(kubectl get pods -l app=n6 -o json | jq -r '[.items[].status.containerStatuses[0].containerID] | sort | join(",")')" != "$cids" ]
+  kubectl get pods -l app=n6 -o json | jq -e '
+    all(.items[]; .status.containerStatuses[0].restartCount == 1 and
+      any(.status.conditions[]; .type == "InPlaceUpdateReady" and .status == "True") and
+      (.metadata.annotations["apps.kruise.io/inplace-update-state"] | fromjson | .revision != null))' >/dev/null
+  [ "$(jp clone n6 '{.status.updatedReadyReplicas}')" = 2 ]
+}
+
+# §16.1 scenario 8: two containers with priorities are updated in two
+# batches, the higher priority first
+t_node_08_inplace_priority_batches() {
+  cat <<YAML | kubectl apply -f - >/dev/null
+apiVersion: apps.kruise.io/v1alpha1
+kind: CloneSet
+metadata: {name: n8}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: n8}}
+  template:
+    metadata: {labels: {app: n8}}
+    spec:
+      containers:
+      - {name: low, image: docker.io/local/busybox:v1, imagePullPolicy: IfNotPresent}
+      - name: high
+        image: docker.io/local/busybox:v1
+        imagePullPolicy: IfNotPresent
+        env: [{name: KRUISE_CONTAINER_PRIORITY, value: "10"}]
+  updateStrategy: {type: InPlaceIfPossible}
+YAML
+  wait_for "n8 ready" 120 status_is n8 1 1
+  kubectl patch clone n8 --type merge -p '{"spec":{"template":{"spec":{"containers":[
+    {"name":"low","image":"docker.io/local/busybox:v2","imagePullPolicy":"IfNotPresent"},
+    {"name":"high","image":"docker.io/local/busybox:v2","imagePullPolicy":"IfNotPresent",
+     "env":[{"name":"KRUISE_CONTAINER_PRIORITY","value":"10"}]}]}}}}' >/dev/null
+  wait_for "n8 updated in place" 180 status_is n8 1 1
+  local pod
+  pod=$(kubectl get pods -l app=n8 -o jsonpath='{.items[0].metadata.name}')
+  kubectl get pod "$pod" -o json | jq -e '
+    (.metadata.annotations["apps.kruise.io/inplace-update-state"] | fromjson) as $s |
+    ($s.containerBatchesRecord | length) == 2 and
+    $s.containerBatchesRecord[0].containers == ["high"] and
+    $s.containerBatchesRecord[1].containers == ["low"] and
+    all(.status.containerStatuses[]; .restartCount == 1)' >/dev/null
+}
+
 trap cleanup EXIT
 setup
-ALL=(t_node_create_rollout_scale)
+ALL=(t_node_create_rollout_scale t_node_06_inplace_image t_node_08_inplace_priority_batches)
 TESTS=("${@:-${ALL[@]}}")
 [ $# -gt 0 ] || TESTS=("${ALL[@]}")
 for t in "${TESTS[@]}"; do run_test "$t" "$t"; done
