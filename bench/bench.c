@@ -32,6 +32,8 @@
 #include <unistd.h>
 
 #include "../engine/decision.h"
+/* the simulator's strategic merge (adapters/sim_util.c), reused here */
+json_object *lb__sim_smerge(json_object *target, json_object *patch, int *oom);
 #include "../engine/engine.h"
 #include "../engine/err.h"
 #include "../engine/event.h"
@@ -464,7 +466,17 @@ static void extra_write(struct world *w, const struct lb_action *a,
       json_object_put(patch);
       return;
     }
-    merge_patch(root, patch);
+    if (a->verb == LB_VERB_SPATCH) { /* strategic merge, as the sim does */
+      int oom = 0;
+      root = lb__sim_smerge(root, patch, &oom);
+      if (!root || oom) {
+        json_object_put(root);
+        json_object_put(patch);
+        return;
+      }
+    } else {
+      merge_patch(root, patch);
+    }
     json_object_put(patch);
     json_object_object_get_ex(root, "metadata", &meta);
   }
@@ -524,7 +536,8 @@ static void synth_outcome(struct world *w, const struct lb_action *a,
       c->rv = ++w->rv;
       cs_json(buf, c);
     }
-  } else if (a->verb == LB_VERB_PATCH && !strcmp(a->kind, "Pod")) {
+  } else if ((a->verb == LB_VERB_PATCH || a->verb == LB_VERB_SPATCH) &&
+             !strcmp(a->kind, "Pod")) {
     struct pod *p = world_pod(w, a->name);
     if (p && !p->gone) {
       if (a->body && strstr(a->body, "specified-delete"))

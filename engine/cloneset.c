@@ -33,15 +33,15 @@ struct rec {
   struct lb_cs_calc calc;
   struct lb_cs_status st; /* computed status (borrowed strings) */
   char *label_selector;
+  int ranked; /* node ranks computed (only scale-in ordering needs them) */
 };
 
 static const char *lifecycle(const struct lb_pod *p) {
-  const char *s = lb_kv_get(p->o.labels, LB_LABEL_LIFECYCLE);
-  return s ? s : "";
+  return p->lc ? p->lc : ""; /* derived at decode */
 }
 
 static int is_to_delete(const struct lb_cloneset *cs, const struct lb_pod *p) {
-  if (lb_kv_get(p->o.labels, LB_LABEL_SPECIFIED_DELETE))
+  if (p->specified_delete)
     return 1;
   for (const char *n = cs->pods_to_delete; n && *n; n += strlen(n) + 1)
     if (!strcmp(n, p->o.name))
@@ -74,8 +74,8 @@ static int resolve_revisions(struct rec *r) {
   r->collision_count = cs->status.collision_count;
   /* Rollback (§1.1): a template equal to an owned revision, whatever its
    * name, maps to that revision instead of a new one. */
-  int eq = lb_rev_equal_name(cs, r->rev_data, r->update_rev,
-                             sizeof r->update_rev);
+  int eq =
+      lb_rev_equal_name(cs, r->rev_data, r->update_rev, sizeof r->update_rev);
   if (eq < 0)
     return eq;
   for (int tries = 0; tries < 100 && !eq; tries++) {
@@ -92,11 +92,6 @@ static int resolve_revisions(struct rec *r) {
   lb_strlcpy(r->current_rev, cur && *cur ? cur : r->update_rev,
              sizeof r->current_rev);
   return 0;
-}
-
-static int cmp_name(const void *a, const void *b) {
-  return strcmp(((const struct lb_cs_podinfo *)a)->pod->o.name,
-                ((const struct lb_cs_podinfo *)b)->pod->o.name);
 }
 
 static void wake_at(struct rec *r, int64_t at) {
@@ -117,14 +112,11 @@ static int held_unavailable(struct rec *r, const struct lb_pod *p) {
       wake_at(r, due);
     held = 1;
   }
-  LB_KV_FOR(p->o.labels, k, v) {
-    (void)v;
-    held |= !strncmp(k, "unavailable-pod.kruise.io/", 26);
-  }
+  held |= p->unavailable_label;
   return held;
 }
 
-static int collect(struct rec *r, struct lb_map *nodes) {
+static int collect(struct rec *r) {
   struct lb_cloneset *cs = r->cs;
   int64_t min_ready_ms = (int64_t)cs->min_ready_seconds * 1000;
   r->pi = calloc(cs->n_pods + 1, sizeof *r->pi);
@@ -153,21 +145,41 @@ static int collect(struct rec *r, struct lb_map *nodes) {
       if (!r->c->wakeup_ms || at < r->c->wakeup_ms)
         r->c->wakeup_ms = at;
     }
-    if (p->node) {
-      intptr_t k = (intptr_t)lb_map_get(nodes, p->node);
-      if (lb_map_put(nodes, p->node, (void *)(k + 1), NULL))
-        return LB_ENOMEM;
-    }
   }
-  /* The owner's pod array is a set whose order depends on arrival (and is
-   * different after a snapshot restore); every loop below sees pods by
-   * name so decisions never depend on it. */
-  qsort(r->pi, r->n, sizeof *r->pi, cmp_name);
+  /* The engine keeps cs->pods sorted by name, so every loop below sees
+   * pods by name and decisions never depend on arrival order (or on a
+   * snapshot restore). */
+  return 0;
+}
+
+static int cmp_node(const void *a, const void *b) {
+  return strcmp((*(const struct lb_cs_podinfo *const *)a)->pod->node,
+                (*(const struct lb_cs_podinfo *const *)b)->pod->node);
+}
+
+/* node_rank = other active pods of the set on the same node. Computed on
+ * first use: only scale-in victim ordering reads it. */
+static int rank_nodes(struct rec *r) {
+  struct lb_cs_podinfo **v;
+  size_t n = 0;
+  if (r->ranked)
+    return 0;
+  if (!(v = calloc(r->n + 1, sizeof *v)))
+    return LB_ENOMEM;
   for (size_t i = 0; i < r->n; i++) {
-    struct lb_pod *p = r->pi[i].pod;
-    r->pi[i].node_rank =
-        p->node ? (int)(intptr_t)lb_map_get(nodes, p->node) - 1 : 0;
+    r->pi[i].node_rank = 0;
+    if (r->pi[i].pod->node)
+      v[n++] = &r->pi[i];
   }
+  qsort(v, n, sizeof *v, cmp_node);
+  for (size_t i = 0, j; i < n; i = j) {
+    for (j = i + 1; j < n && !strcmp(v[j]->pod->node, v[i]->pod->node); j++)
+      ;
+    for (size_t k = i; k < j; k++)
+      v[k]->node_rank = (int)(j - i) - 1;
+  }
+  free(v);
+  r->ranked = 1;
   return 0;
 }
 
@@ -382,8 +394,9 @@ static int create_pods(struct rec *r, int n, int n_old) {
   if ((rc = lb_pvc_plan_ids(r->cs, &plan)))
     return rc;
   if (plan.n_reuse + plan.n_blocked && r->cs->inflight_revs) {
-    lb_rctx_reasonf(r->c, "instance ids wait: %zu id(s) with claims and no "
-                          "pod, but claim actions are in flight",
+    lb_rctx_reasonf(r->c,
+                    "instance ids wait: %zu id(s) with claims and no "
+                    "pod, but claim actions are in flight",
                     plan.n_reuse + plan.n_blocked);
     n = 0;
   } else if (lb_pvc_creatable(&plan, n) < n) {
@@ -684,6 +697,10 @@ static int scale(struct rec *r) {
     if (r->pi[i].to_delete && !r->pi[i].predeleting)
       v[nv++] = &r->pi[i];
   if (nv) {
+    if ((rc = rank_nodes(r))) {
+      free(v);
+      return rc;
+    }
     qsort(v, nv, sizeof *v, cmp_victim_ptr);
     rc = delete_some(r, v, nv, (int)nv, &budget, "specified delete");
     if (rc == 0)
@@ -720,6 +737,11 @@ static int scale(struct rec *r) {
         old[n_old++] = &r->pi[i];
     }
     nw = tmp;
+    if ((rc = rank_nodes(r))) {
+      free(tmp);
+      free(v);
+      return rc;
+    }
     qsort(old, n_old, sizeof *old, cmp_victim_ptr);
     qsort(nw, n_new, sizeof *nw, cmp_victim_ptr);
     lb_rctx_reasonf(r->c,
@@ -1267,19 +1289,17 @@ static int ensure_revision(struct rec *r) {
 
 int lb_cloneset_reconcile(struct lb_rctx *c, struct lb_obj *o) {
   struct lb_cloneset *cs = (struct lb_cloneset *)o;
-  struct lb_map nodes;
   struct rec r;
   int rc, acted;
   memset(&r, 0, sizeof r);
   r.c = c;
   r.cs = cs;
-  lb_map_init(&nodes);
   if (o->deleting_ms) {
     lb_rctx_reasonf(c, "CloneSet is being deleted; its pods are left to "
                        "garbage collection");
     return 0;
   }
-  if ((rc = resolve_revisions(&r)) || (rc = collect(&r, &nodes)))
+  if ((rc = resolve_revisions(&r)) || (rc = collect(&r)))
     goto out;
   calculate(&r);
   if ((rc = ensure_revision(&r)))
@@ -1312,7 +1332,6 @@ int lb_cloneset_reconcile(struct lb_rctx *c, struct lb_obj *o) {
   }
   rc = status(&r);
 out:
-  lb_map_release(&nodes);
   free(r.rev_data);
   free(r.pi);
   return rc;

@@ -131,9 +131,9 @@ static int rv_older(const char *a, const char *b) {
   return !*ea && !*eb && x < y;
 }
 
-/* Ownership index: a CloneSet keeps its pods in c->pods and its other
- * owned objects (ControllerRevisions, PVCs) in c->owned; each object
- * remembers its slot. Both arrays are sets: every use sorts. */
+/* Ownership index: a CloneSet keeps its pods in c->pods (sorted by name)
+ * and its other owned objects (ControllerRevisions, PVCs) in c->owned (a
+ * set: every use sorts); each object remembers its slot. */
 static int grow_arr(void **arr, size_t *cap, size_t n) {
   if (n < *cap)
     return 0;
@@ -146,12 +146,36 @@ static int grow_arr(void **arr, size_t *cap, size_t n) {
   return 0;
 }
 
+/* Pods are kept sorted by name (insertion by binary search), so every
+ * reconcile walks them in a deterministic order without sorting; other
+ * owned objects are an unordered set. */
+static size_t pod_slot(const struct lb_cloneset *c, const char *name) {
+  size_t lo = 0, hi = c->n_pods;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (strcmp(c->pods[mid]->o.name, name) < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
 static int cs_link(struct lb_cloneset *c, struct lb_obj *o) {
   if (o->kind == LB_KIND_POD) {
     if (grow_arr((void **)&c->pods, &c->cap_pods, c->n_pods))
       return LB_ENOMEM;
-    o->owner_idx = c->n_pods;
-    c->pods[c->n_pods++] = (struct lb_pod *)o;
+    size_t at = pod_slot(c, o->name);
+    memmove(&c->pods[at + 1], &c->pods[at], (c->n_pods - at) * sizeof *c->pods);
+    c->pods[at] = (struct lb_pod *)o;
+    c->n_pods++;
+    /* invariant: strictly increasing names (checked at the neighbours) */
+    if (LB_NEVER((at > 0 && strcmp(c->pods[at - 1]->o.name, o->name) >= 0) ||
+                 (at + 1 < c->n_pods &&
+                  strcmp(o->name, c->pods[at + 1]->o.name) >= 0)))
+      return LB_EINVAL;
+    for (size_t i = at; i < c->n_pods; i++)
+      c->pods[i]->o.owner_idx = i;
   } else {
     if (grow_arr((void **)&c->owned, &c->cap_owned, c->n_owned))
       return LB_ENOMEM;
@@ -167,9 +191,11 @@ static void cs_unlink(struct lb_obj *o) {
   if (!c)
     return;
   if (o->kind == LB_KIND_POD) {
-    struct lb_pod *last = c->pods[--c->n_pods];
-    c->pods[o->owner_idx] = last;
-    last->o.owner_idx = o->owner_idx;
+    size_t at = o->owner_idx;
+    c->n_pods--;
+    memmove(&c->pods[at], &c->pods[at + 1], (c->n_pods - at) * sizeof *c->pods);
+    for (size_t i = at; i < c->n_pods; i++)
+      c->pods[i]->o.owner_idx = i;
   } else {
     struct lb_obj *last = c->owned[--c->n_owned];
     c->owned[o->owner_idx] = last;
@@ -352,7 +378,7 @@ static int fold_outcome(struct lb_engine *e, struct lb_event *ev) {
   struct lb_obj *owner = lb_map_get(&e->objs, f->owner_key);
   if (owner && owner->kind == LB_KIND_CLONESET) {
     struct lb_cloneset *c = (struct lb_cloneset *)owner;
-    int *cnt = f->cls == CLS_POD ? &c->inflight_pods
+    int *cnt = f->cls == CLS_POD      ? &c->inflight_pods
                : f->cls == CLS_STATUS ? &c->inflight_status
                                       : &c->inflight_revs;
     if (LB_ALWAYS(*cnt > 0))
@@ -490,7 +516,7 @@ static int add_inflight(struct lb_engine *e, const struct lb_action *a,
   }
   if (owner && owner->kind == LB_KIND_CLONESET) {
     struct lb_cloneset *c = (struct lb_cloneset *)owner;
-    int *cnt = f->cls == CLS_POD ? &c->inflight_pods
+    int *cnt = f->cls == CLS_POD      ? &c->inflight_pods
                : f->cls == CLS_STATUS ? &c->inflight_status
                                       : &c->inflight_revs;
     (*cnt)++;

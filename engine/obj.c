@@ -434,8 +434,9 @@ static int decode_meta(struct json_object *root, struct lb_obj *o,
  * tooling noise) is not kept per pod. */
 static int kept_annotation(const char *k) {
   static const char *const prefixes[] = {
-      "apps.kruise.io/", "lifecycle.apps.kruise.io/", "kruise.io/",
-      "controller.kubernetes.io/", "pub.kruise.io/", "crr.apps.kruise.io/",
+      "apps.kruise.io/", "lifecycle.apps.kruise.io/",
+      "kruise.io/",      "controller.kubernetes.io/",
+      "pub.kruise.io/",  "crr.apps.kruise.io/",
       "inplace-update-"};
   for (size_t i = 0; i < LB_ARRAY_SIZE(prefixes); i++)
     if (!strncmp(k, prefixes[i], strlen(prefixes[i])))
@@ -462,8 +463,7 @@ static int pack_kv_filtered(struct json_object *o, char **out) {
 
 /* A list of strings, or of objects whose `field` is a string; anything
  * else is skipped. */
-static int pack_list_lax(struct json_object *a, const char *field,
-                         char **out) {
+static int pack_list_lax(struct json_object *a, const char *field, char **out) {
   struct lb_buf b = LB_BUF_INIT;
   size_t n = a && json_object_is_type(a, json_type_array)
                  ? json_object_array_length(a)
@@ -471,9 +471,9 @@ static int pack_list_lax(struct json_object *a, const char *field,
   for (size_t i = 0; i < n; i++) {
     struct json_object *x = json_object_array_get_idx(a, i);
     const char *v = field ? jstr(x, field)
-                          : json_object_is_type(x, json_type_string)
-                                ? json_object_get_string(x)
-                                : NULL;
+                    : json_object_is_type(x, json_type_string)
+                        ? json_object_get_string(x)
+                        : NULL;
     if (v && *v)
       lb_buf_add(&b, v, strlen(v) + 1);
   }
@@ -686,8 +686,8 @@ static int decode_cloneset(struct json_object *root, struct lb_cloneset *c,
                  "spec.revisionHistoryLimit: expected an integer")))
     return rc;
   c->revision_history_limit = (int)(v < 0 ? 0 : v > 1000 ? 1000 : v);
-  if ((rc = jint(jget(us, "inPlaceUpdateStrategy"), "gracePeriodSeconds", 0,
-                 &v, why,
+  if ((rc = jint(jget(us, "inPlaceUpdateStrategy"), "gracePeriodSeconds", 0, &v,
+                 why,
                  "spec.updateStrategy.inPlaceUpdateStrategy.gracePeriodSeconds:"
                  " expected an integer")))
     return rc;
@@ -735,6 +735,20 @@ static int decode_crev(struct json_object *root, struct lb_crev *r,
   return 0;
 }
 
+static void pod_derive(struct lb_pod *p) {
+  const char *v;
+  p->rev = (v = lb_kv_get(p->o.labels, "controller-revision-hash")) ? v : "";
+  p->lc =
+      (v = lb_kv_get(p->o.labels, "lifecycle.apps.kruise.io/state")) ? v : "";
+  p->specified_delete =
+      lb_kv_get(p->o.labels, "apps.kruise.io/specified-delete") != NULL;
+  p->unavailable_label = 0;
+  LB_KV_FOR(p->o.labels, k, val) {
+    (void)val;
+    p->unavailable_label |= !strncmp(k, "unavailable-pod.kruise.io/", 26);
+  }
+}
+
 static struct lb_obj *obj_alloc(int kind) {
   size_t sz = kind == LB_KIND_POD        ? sizeof(struct lb_pod)
               : kind == LB_KIND_CLONESET ? sizeof(struct lb_cloneset)
@@ -768,9 +782,11 @@ int lb_obj_decode(struct json_object *root, struct lb_obj **out,
   if (!(o = obj_alloc(kind)))
     return LB_ENOMEM;
   rc = decode_meta(root, o, why);
-  if (!rc && kind == LB_KIND_POD)
+  if (!rc && kind == LB_KIND_POD) {
     rc = decode_pod(root, (struct lb_pod *)o, why);
-  else if (!rc && kind == LB_KIND_CLONESET)
+    if (!rc)
+      pod_derive((struct lb_pod *)o);
+  } else if (!rc && kind == LB_KIND_CLONESET)
     rc = decode_cloneset(root, (struct lb_cloneset *)o, why);
   else if (!rc && kind == LB_KIND_CREV)
     rc = decode_crev(root, (struct lb_crev *)o, why);
@@ -1033,8 +1049,10 @@ int lb_obj_restore(struct json_object *e, struct lb_obj **out) {
     }
     for (size_t i = 0; i < nc; i++) {
       struct json_object *x = json_object_array_get_idx(ca, i);
-      p->ctrs[i].name = lb_strdup(json_object_get_string(json_object_array_get_idx(x, 0)));
-      p->ctrs[i].image = lb_strdup(json_object_get_string(json_object_array_get_idx(x, 1)));
+      p->ctrs[i].name =
+          lb_strdup(json_object_get_string(json_object_array_get_idx(x, 0)));
+      p->ctrs[i].image =
+          lb_strdup(json_object_get_string(json_object_array_get_idx(x, 1)));
       p->n_ctrs = i + 1;
       if (!p->ctrs[i].name || !p->ctrs[i].image) {
         rc = LB_ECORRUPT;
@@ -1049,10 +1067,14 @@ int lb_obj_restore(struct json_object *e, struct lb_obj **out) {
         rc = LB_ECORRUPT;
         goto fail;
       }
-      c->name = lb_strdup(json_object_get_string(json_object_array_get_idx(x, 0)));
-      c->image = lb_strdup(json_object_get_string(json_object_array_get_idx(x, 1)));
-      c->image_id = lb_strdup(json_object_get_string(json_object_array_get_idx(x, 2)));
-      c->container_id = lb_strdup(json_object_get_string(json_object_array_get_idx(x, 3)));
+      c->name =
+          lb_strdup(json_object_get_string(json_object_array_get_idx(x, 0)));
+      c->image =
+          lb_strdup(json_object_get_string(json_object_array_get_idx(x, 1)));
+      c->image_id =
+          lb_strdup(json_object_get_string(json_object_array_get_idx(x, 2)));
+      c->container_id =
+          lb_strdup(json_object_get_string(json_object_array_get_idx(x, 3)));
       c->ready = json_object_get_int(json_object_array_get_idx(x, 4));
       c->started = json_object_get_int(json_object_array_get_idx(x, 5));
       c->restarts = json_object_get_int(json_object_array_get_idx(x, 6));
@@ -1062,6 +1084,7 @@ int lb_obj_restore(struct json_object *e, struct lb_obj **out) {
         goto fail;
       }
     }
+    pod_derive(p);
   } else if (kind == LB_KIND_CLONESET) {
     struct lb_cloneset *c = (struct lb_cloneset *)o;
     struct lb_cs_status *s = &c->status;
@@ -1146,8 +1169,7 @@ int lb_pod_active(const struct lb_pod *p) {
 }
 
 const char *lb_pod_revision(const struct lb_pod *p) {
-  const char *r = lb_kv_get(p->o.labels, "controller-revision-hash");
-  return r ? r : "";
+  return p->rev ? p->rev : "";
 }
 
 const struct lb_ctr_status *lb_pod_cstatus(const struct lb_pod *p,

@@ -19,7 +19,7 @@ struct json_object;
 #define LB_KINDS(X)                                                            \
   X(POD, "", "Pod")                                                            \
   X(CLONESET, "apps.kruise.io", "CloneSet")                                    \
-  X(CREV, "apps", "ControllerRevision")                                       \
+  X(CREV, "apps", "ControllerRevision")                                        \
   X(PVC, "", "PersistentVolumeClaim")
 
 enum lb_kind {
@@ -118,6 +118,12 @@ struct lb_pod {
   size_t n_ctrs;
   struct lb_ctr_status *csts; /* status.containerStatuses */
   size_t n_csts;
+  /* derived from labels once at decode (pointers into `labels`), because
+   * every reconcile reads them for every pod */
+  const char *rev;       /* controller-revision-hash, or "" */
+  const char *lc;        /* lifecycle.apps.kruise.io/state, or "" */
+  int specified_delete;  /* apps.kruise.io/specified-delete present */
+  int unavailable_label; /* some unavailable-pod.kruise.io/ label present */
 };
 
 enum lb_cs_update {
@@ -154,7 +160,7 @@ struct lb_cloneset {
   char *scatter_json;         /* updateStrategy.scatterStrategy, or NULL */
   struct lb_cs_status status; /* as last observed */
   /* engine bookkeeping, not decoded */
-  struct lb_pod **pods; /* owned pods, unordered */
+  struct lb_pod **pods; /* owned pods, sorted by name */
   size_t n_pods, cap_pods;
   struct lb_obj **owned; /* owned ControllerRevisions and PVCs, unordered */
   size_t n_owned, cap_owned;
