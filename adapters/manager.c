@@ -249,6 +249,17 @@ static void remember_rv(struct mgr *m, const char *body) {
   json_object_put(root);
 }
 
+/* A lease read or write failed: a leader past its renew deadline stops (a
+ * standby takes over); otherwise try again soon. */
+static void lease_failed(struct mgr *m) {
+  if (m->leader && lb_wall_ms() - m->last_renew_ms >
+                       (long long)m->o->renew_deadline_seconds * 1000) {
+    fatal(m, 1, "lost the leader lease (renew deadline passed)");
+    return;
+  }
+  lease_again(m, m->leader ? 500 : 2000);
+}
+
 static void on_lease_write(void *ctx, struct lb_kube_result *res) {
   struct mgr *m = ctx;
   if (res->status == 200 || res->status == 201) {
@@ -261,12 +272,7 @@ static void on_lease_write(void *ctx, struct lb_kube_result *res) {
          res->status, res->body ? res->body : "");
   free(res->body);
   m->lease_rv[0] = '\0';
-  if (m->leader && lb_wall_ms() - m->last_renew_ms >
-                       (long long)m->o->renew_deadline_seconds * 1000) {
-    fatal(m, 1, "lost the leader lease (renew deadline passed)");
-    return;
-  }
-  lease_again(m, m->leader ? 500 : 2000);
+  lease_failed(m);
 }
 
 static void write_lease(struct mgr *m, int create) {
@@ -298,12 +304,7 @@ static void on_lease_get(void *ctx, struct lb_kube_result *res) {
     lb_log("warn", "cannot read the lease", "status=%d error=\"%s\"",
            res->status, res->curl_error);
     free(res->body);
-    if (m->leader && lb_wall_ms() - m->last_renew_ms >
-                         (long long)m->o->renew_deadline_seconds * 1000) {
-      fatal(m, 1, "lost the leader lease (renew deadline passed)");
-      return;
-    }
-    lease_again(m, m->leader ? 500 : 2000);
+    lease_failed(m);
     return;
   }
   remember_rv(m, res->body);
