@@ -103,8 +103,8 @@ static void schedule_tick(struct mgr *m) {
   if (!w || !m->running)
     return;
   long long now = lb_wall_ms();
-  uv_timer_start(&m->tick_timer, on_tick,
-                 w > now ? (uint64_t)(w - now) + 1 : 0, 0);
+  uv_timer_start(&m->tick_timer, on_tick, w > now ? (uint64_t)(w - now) + 1 : 0,
+                 0);
 }
 
 /* --- informer sink -------------------------------------------------------- */
