@@ -82,10 +82,10 @@ static const struct step mini[] = {
  * deletes the victim's claims; with disablePVCReuse a pod's claims leave
  * with it (handed over to it). */
 #define PVC_VCTS                                                               \
-  "\"volumeClaimTemplates\":[{\"metadata\":{\"name\":\"data\"},\"spec\":{"    \
-  "\"accessModes\":[\"ReadWriteOnce\"],\"resources\":{\"requests\":{"         \
-  "\"storage\":\"1Gi\"}}}},{\"metadata\":{\"name\":\"logs\"},\"spec\":{"     \
-  "\"accessModes\":[\"ReadWriteOnce\"],\"resources\":{\"requests\":{"         \
+  "\"volumeClaimTemplates\":[{\"metadata\":{\"name\":\"data\"},\"spec\":{"     \
+  "\"accessModes\":[\"ReadWriteOnce\"],\"resources\":{\"requests\":{"          \
+  "\"storage\":\"1Gi\"}}}},{\"metadata\":{\"name\":\"logs\"},\"spec\":{"       \
+  "\"accessModes\":[\"ReadWriteOnce\"],\"resources\":{\"requests\":{"          \
   "\"storage\":\"1Gi\"}}}}]"
 static const struct step pvc[] = {
     {"create CloneSet default/web: 4 replicas, 2 volumeClaimTemplates",

@@ -28,7 +28,12 @@
   X(CREATE, "create")                                                          \
   X(PATCH, "patch")   /* JSON merge patch (RFC 7386) */                        \
   X(DELETE, "delete") /* with uid precondition when uid is set */              \
-  X(SPATCH, "spatch") /* strategic merge patch (Pods: lists merged by key) */
+  X(SPATCH, "spatch") /* strategic merge patch (Pods: lists merged by key) */  \
+  X(JPATCH, "jpatch") /* JSON patch (RFC 6902) */                              \
+  X(RESPOND, "respond") /* admission response: body = AdmissionReview          \
+                           (group admission.k8s.io, name = request uid);       \
+                           answered by the webhook server, never in            \
+                           flight, no outcome event */
 
 enum lb_verb {
   LB_VERB_NONE = 0,
@@ -48,8 +53,10 @@ struct lb_action {
   char *name;      /* target name */
   char *sub;       /* subresource: "" or "status" */
   char *uid;       /* delete precondition uid, or "" */
-  char *body;      /* request body JSON (create: object; patch/spatch:
-                      patch), or NULL (delete) */
+  char *body;      /* request body JSON (create: object; patch/spatch/
+                      jpatch: patch; delete: NULL or DeleteOptions, e.g.
+                      {"preconditions":{"resourceVersion":"7"}}, merged
+                      with the uid precondition) */
 };
 
 struct lb_decision {

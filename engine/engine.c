@@ -10,6 +10,7 @@
 #define XXH_STATIC_LINKING_ONLY
 #include <xxhash.h>
 
+#include "admission.h"
 #include "err.h"
 #include "map.h"
 #include "obj.h"
@@ -531,6 +532,40 @@ static const struct lb_reducer *reducer_for(int kind) {
   return NULL;
 }
 
+/* Numbers, seals and chains d (identity and reason filled by the caller),
+ * puts its actions in flight (all but RESPOND) and moves it to out. On
+ * success d is emptied; on error the caller still owns it. */
+int lb_engine_emit(struct lb_engine *e, const struct lb_event *ev,
+                   struct lb_decision *d, const char *owner_key,
+                   struct lb_obj *owner, struct lb_decisions *out) {
+  int rc;
+  d->seq = e->dseq + 1;
+  d->event_seq = ev->seq;
+  for (size_t i = 0; i < d->n_actions; i++)
+    d->actions[i].id = e->action_seq + 1 + (int64_t)i;
+  if ((rc = lb_decision_seal(d, e->chain)))
+    return rc;
+  if (out->n == out->cap) {
+    size_t cap = out->cap ? out->cap * 2 : 4;
+    struct lb_decision *nv = realloc(out->v, cap * sizeof *nv);
+    if (!nv)
+      return LB_ENOMEM;
+    out->v = nv;
+    out->cap = cap;
+  }
+  for (size_t i = 0; i < d->n_actions && !rc; i++)
+    if (d->actions[i].verb != LB_VERB_RESPOND)
+      rc = add_inflight(e, &d->actions[i], owner_key, owner);
+  if (rc)
+    return rc;
+  e->action_seq += (int64_t)d->n_actions;
+  e->dseq = d->seq;
+  e->chain = d->chain;
+  out->v[out->n++] = *d;
+  memset(d, 0, sizeof *d);
+  return 0;
+}
+
 static int run_reducer(struct lb_engine *e, struct lb_event *ev,
                        const char *key, struct lb_decisions *out) {
   struct lb_obj *o = lb_map_get(&e->objs, key);
@@ -560,8 +595,6 @@ static int run_reducer(struct lb_engine *e, struct lb_event *ev,
   if (!d.n_actions && rh == cs->last_reason)
     goto out; /* nothing new to say */
   cs->last_reason = rh;
-  d.seq = e->dseq + 1;
-  d.event_seq = ev->seq;
   d.reducer = lb_strdup(r->name);
   d.kind = lb_strdup(lb_kind_name(o->kind));
   d.ns = lb_strdup(o->ns);
@@ -571,29 +604,7 @@ static int run_reducer(struct lb_engine *e, struct lb_event *ev,
     rc = LB_ENOMEM;
     goto out;
   }
-  for (size_t i = 0; i < d.n_actions; i++)
-    d.actions[i].id = e->action_seq + 1 + (int64_t)i;
-  if ((rc = lb_decision_seal(&d, e->chain)))
-    goto out;
-  for (size_t i = 0; i < d.n_actions && !rc; i++)
-    rc = add_inflight(e, &d.actions[i], key, o);
-  if (rc)
-    goto out;
-  if (out->n == out->cap) {
-    size_t cap = out->cap ? out->cap * 2 : 4;
-    struct lb_decision *nv = realloc(out->v, cap * sizeof *nv);
-    if (!nv) {
-      rc = LB_ENOMEM;
-      goto out;
-    }
-    out->v = nv;
-    out->cap = cap;
-  }
-  e->action_seq += (int64_t)d.n_actions;
-  e->dseq = d.seq;
-  e->chain = d.chain;
-  out->v[out->n++] = d;
-  memset(&d, 0, sizeof d);
+  rc = lb_engine_emit(e, ev, &d, key, o, out);
 out:
   lb_buf_release(&c.reason);
   lb_decision_release(&d);
@@ -619,6 +630,9 @@ int lb_engine_apply(struct lb_engine *e, struct lb_event *ev,
       return rc;
   }
   if ((rc = fold(e, ev)))
+    return rc;
+  if (ev->source == LB_SRC_ADMISSION && ev->type == LB_EV_REVIEW &&
+      (rc = lb_admission_review(e, ev, out)))
     return rc;
   if (!e->dirty.n)
     return 0;

@@ -48,7 +48,8 @@ enum lb_source {
   X(TICK, "TICK")                                                              \
   X(OUTCOME, "OUTCOME")                                                        \
   X(RETRY, "RETRY") /* an attempt that will be retried: journaled, not folded  \
-                     */
+                     */                                                        \
+  X(REVIEW, "REVIEW") /* admission request (engine/admission.h) */
 
 enum lb_evtype {
   LB_EV_NONE = 0,

@@ -34,6 +34,14 @@ extern const size_t lb_n_reducers;
 
 int lb_cloneset_reconcile(struct lb_rctx *c, struct lb_obj *o);
 
+/* Numbers, seals and chains d (identity and reason filled by the caller),
+ * puts its actions in flight (all but RESPOND; owner_key/owner: whom the
+ * outcome wakes, may be NULL) and moves it to out. On success d is
+ * emptied; on error the caller still owns it. */
+int lb_engine_emit(struct lb_engine *e, const struct lb_event *ev,
+                   struct lb_decision *d, const char *owner_key,
+                   struct lb_obj *owner, struct lb_decisions *out);
+
 /* Lookups */
 struct lb_obj *lb_rctx_get(struct lb_rctx *c, int kind, const char *ns,
                            const char *name);

@@ -646,9 +646,9 @@ TEST_TIMEOUT(pipeline_pvc_scenario_replays, 120) {
   /* the journal tells the story: claims created with pods, a pod name
    * created twice (id reused after the hand delete), claims handed over
    * with disablePVCReuse, claims deleted with scale-in */
-  ASSERT(count_rows("pvc.db", "SELECT id FROM actions WHERE kind = "
-                              "'PersistentVolumeClaim' AND verb = 'create'") >=
-         10);
+  ASSERT(count_rows("pvc.db",
+                    "SELECT id FROM actions WHERE kind = "
+                    "'PersistentVolumeClaim' AND verb = 'create'") >= 10);
   ASSERT_EQ_INT(count_rows("pvc.db",
                            "SELECT name FROM actions WHERE kind = 'Pod' AND "
                            "verb = 'create' GROUP BY name HAVING count(*) > 1"),

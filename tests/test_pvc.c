@@ -310,7 +310,7 @@ static char *cs_json(int replicas, const char *extra) {
       "{\"apiVersion\":\"apps.kruise.io/v1alpha1\",\"kind\":\"CloneSet\","
       "\"metadata\":{\"name\":\"web\",\"namespace\":\"" NS
       "\",\"uid\":\"" CS_UID "\",\"resourceVersion\":\"5\",\"generation\":1},"
-                             "\"spec\":{\"replicas\":%d,"
+      "\"spec\":{\"replicas\":%d,"
       "\"selector\":{\"matchLabels\":{\"app\":\"web\"}},\"template\":{"
       "\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":{\"containers\":[{"
       "\"image\":\"nginx:1\",\"name\":\"c\"}],\"volumes\":[{\"name\":\"data\","
