@@ -42,7 +42,7 @@ BENCH_OBJ := $(patsubst %.c,$(B)/%.o,$(BENCH_SRC))
 # End-to-end against the real kube-apiserver of ../shared/real-cluster (builds
 # it once, ~8-11 min on a fresh machine; starts and stops it).
 e2e: deps
-	$(MAKE) $(B)/logbook $(B)/faultproxy
+	$(MAKE) $(B)/logbook $(B)/faultproxy $(B)/actprobe
 	LOGBOOK=$(CURDIR)/$(B)/logbook tests/e2e/run.sh $(T)
 # The heavy variant: real kubelet + containerd (NODE=1 setup of the kit).
 e2e-node: deps
@@ -68,6 +68,10 @@ $(B)/logbook-tests: $(TEST_OBJ) $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/logbook-bench: $(BENCH_OBJ) $(LIB_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Runs single actions through the apiserver actuator (tests/tools/actprobe.c).
+$(B)/actprobe: $(B)/tests/tools/actprobe.o $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # Fault-injecting HTTPS proxy for end-to-end tests (tests/tools/faultproxy.c).

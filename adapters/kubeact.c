@@ -1,6 +1,7 @@
 /* kubeact.c — see kubeact.h. */
 #include "kubeact.h"
 
+#include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,6 +95,37 @@ static void send_call(struct call *c) {
   }
 }
 
+/* DeleteOptions: the action's body (NULL, or DeleteOptions such as
+ * {"preconditions":{"resourceVersion":"7"}} or a propagationPolicy) with
+ * kind/apiVersion set and the uid precondition added. NULL on allocation
+ * failure; a body that is not a JSON object is replaced (the engine never
+ * writes one). */
+static char *delete_options(const struct lb_action *a) {
+  json_object *o = a->body ? json_tokener_parse(a->body) : NULL;
+  json_object *pre = NULL;
+  char *out;
+  if (!json_object_is_type(o, json_type_object)) {
+    json_object_put(o);
+    o = json_object_new_object();
+  }
+  if (!o)
+    return NULL;
+  json_object_object_add(o, "kind", json_object_new_string("DeleteOptions"));
+  json_object_object_add(o, "apiVersion", json_object_new_string("v1"));
+  if (a->uid && *a->uid) {
+    if (!json_object_object_get_ex(o, "preconditions", &pre) ||
+        !json_object_is_type(pre, json_type_object)) {
+      pre = json_object_new_object();
+      json_object_object_add(o, "preconditions", pre);
+    }
+    if (pre)
+      json_object_object_add(pre, "uid", json_object_new_string(a->uid));
+  }
+  out = lb_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+  json_object_put(o);
+  return out;
+}
+
 static int submit(struct lb_actuator *self, const struct lb_action *a) {
   struct lb_kubeact *ka = (struct lb_kubeact *)self;
   const struct lb_resource *res = lb_resource_of(a->api_group, a->kind);
@@ -128,27 +160,32 @@ static int submit(struct lb_actuator *self, const struct lb_action *a) {
     break;
   case LB_VERB_PATCH:
   case LB_VERB_SPATCH:
+  case LB_VERB_JPATCH:
     c->method = "PATCH";
     c->ctype = a->verb == LB_VERB_SPATCH
                    ? "application/strategic-merge-patch+json"
-                   : "application/merge-patch+json";
+               : a->verb == LB_VERB_JPATCH ? "application/json-patch+json"
+                                           : "application/merge-patch+json";
     c->path = lb_kube_path(res->group, res->version, res->resource, a->ns,
                            a->name, a->sub);
     c->body = lb_strdup(a->body ? a->body : "{}");
     break;
-  default: { /* delete */
-    struct lb_buf b = LB_BUF_INIT;
+  case LB_VERB_DELETE:
     c->method = "DELETE";
     c->path = lb_kube_path(res->group, res->version, res->resource, a->ns,
                            a->name, "");
-    lb_buf_adds(&b, "{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\"");
-    if (a->uid && *a->uid) {
-      lb_buf_adds(&b, ",\"preconditions\":{\"uid\":");
-      lb_buf_add_json_str(&b, a->uid);
-      lb_buf_adds(&b, "}");
-    }
-    lb_buf_adds(&b, "}");
-    c->body = b.err ? (lb_buf_release(&b), NULL) : lb_buf_detach(&b, NULL);
+    c->body = delete_options(a);
+    break;
+  default: {
+    struct lb_buf b = LB_BUF_INIT;
+    lb_buf_addf(&b,
+                "{\"kind\":\"Status\",\"message\":\"verb %s is not sent to "
+                "the apiserver\"}",
+                lb_verb_name(a->verb));
+    struct lb_kube_result r = {0, NULL, 0, -1, ""};
+    r.body = lb_buf_detach(&b, &r.len);
+    final(c, &r);
+    return 0;
   }
   }
   if (!c->path || !c->body) {

@@ -10,9 +10,11 @@
  * A 409 Conflict is final: the reducer decides again from fresh state
  * (never a blind retry). Retrying 429/5xx/transport failures is safe
  * because every action is idempotent at the server (see runner.h).
- * Verbs: create = POST to the collection; patch = PATCH with
- * application/merge-patch+json (on the subresource when set); delete =
- * DELETE with DeleteOptions carrying the uid precondition.
+ * Verbs: create = POST to the collection; patch / spatch / jpatch = PATCH
+ * with application/merge-patch+json, strategic-merge-patch+json or
+ * json-patch+json (on the subresource when set); delete = DELETE with
+ * DeleteOptions: the action's body (e.g. a resourceVersion precondition)
+ * plus the uid precondition. RESPOND never reaches this backend.
  */
 #ifndef LB_KUBEACT_H
 #define LB_KUBEACT_H
@@ -29,7 +31,7 @@ struct lb_kubeact {
   uv_loop_t *loop;
   int max_attempts;           /* (8) */
   int inflight;               /* requests not yet finally answered */
-  int64_t done_by_verb[5][6]; /* [verb][status class] final outcomes */
+  int64_t done_by_verb[8][6]; /* [verb][status class] final outcomes */
   int64_t retries;
 };
 

@@ -383,7 +383,6 @@ static int ready(struct mgr *m) {
 static void metrics(struct mgr *m, struct lb_buf *b) {
   struct lb_kube_stats ks;
   int64_t restarts = 0, relists = 0;
-  static const char *verbs[] = {"", "create", "patch", "delete", "spatch"};
   static const char *cls[] = {"transport", "1xx", "2xx", "3xx", "4xx", "5xx"};
   for (int i = 0; i < m->n_inf; i++) {
     restarts += m->inf[i].restarts;
@@ -403,12 +402,12 @@ static void metrics(struct mgr *m, struct lb_buf *b) {
               "result.\n# TYPE logbook_actions_total counter\n",
               (long long)m->run.events, (long long)m->run.decisions,
               (long long)m->run.actions);
-  for (int v = 1; v < 5; v++)
+  for (int v = 1; v < (int)LB_ARRAY_SIZE(m->ka.done_by_verb); v++)
     for (int c = 0; c < 6; c++)
       if (m->ka.done_by_verb[v][c])
-        lb_buf_addf(b,
-                    "logbook_actions_total{verb=\"%s\",result=\"%s\"} %lld\n",
-                    verbs[v], cls[c], (long long)m->ka.done_by_verb[v][c]);
+        lb_buf_addf(
+            b, "logbook_actions_total{verb=\"%s\",result=\"%s\"} %lld\n",
+            lb_verb_name(v), cls[c], (long long)m->ka.done_by_verb[v][c]);
   lb_buf_addf(b,
               "# HELP logbook_action_retries_total Attempts retried after "
               "429/5xx/transport errors.\n# TYPE logbook_action_retries_total "

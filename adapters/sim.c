@@ -567,7 +567,7 @@ uint64_t lb__sim_timer(struct lb_sim *s, struct obj *o, int kind,
 /* Removal, finalizers, garbage collection                            */
 
 static int op_delete(struct lb_sim *s, struct obj *o, const char *uid_pre,
-                     struct wres *r);
+                     const char *rv_pre, struct wres *r);
 
 static int has_finalizers(const struct obj *o) {
   json_object *f =
@@ -641,7 +641,7 @@ static int gc_dependents(struct lb_sim *s, const char *uid) {
     if (alive)
       continue;
     struct wres r = {0};
-    op_delete(s, d, NULL, &r);
+    op_delete(s, d, NULL, NULL, &r);
     wres_release(&r);
   }
 out:
@@ -911,13 +911,23 @@ fail_rc:
   return rc;
 }
 
+/* Precondition failures, worded as the kube-apiserver (1.20) words them. */
 static void conflict_uid(struct wres *r, const struct obj *o, const char *uid) {
-  char *pl = lb__sim_plural(o->kind);
   fail(r, 409, LB_ECONFLICT, "Conflict", o, NULL, NULL, NULL,
-       "Operation cannot be fulfilled on %s%s%s \"%s\": Precondition failed: "
-       "UID in precondition: %s, UID in object meta: %s",
-       pl ? pl : o->kind, *o->group ? "." : "", o->group, o->name, uid, o->uid);
-  free(pl);
+       "Operation cannot be fulfilled on %s \"%s\": the UID in the "
+       "precondition (%s) does not match the UID in record (%s). The object "
+       "might have been deleted and then recreated",
+       o->kind, o->name, uid, o->uid);
+}
+
+static void conflict_rv(struct wres *r, const struct obj *o, const char *rv) {
+  const char *cur =
+      lb__sim_str(lb__sim_member(o->j, "metadata"), "resourceVersion");
+  fail(r, 409, LB_ECONFLICT, "Conflict", o, NULL, NULL, NULL,
+       "Operation cannot be fulfilled on %s \"%s\": the ResourceVersion in "
+       "the precondition (%s) does not match the ResourceVersion in record "
+       "(%s). The object might have been modified",
+       o->kind, o->name, rv, cur ? cur : "");
 }
 
 static void not_found(struct wres *r, const char *group, const char *kind,
@@ -929,11 +939,13 @@ static void not_found(struct wres *r, const char *group, const char *kind,
   free(pl);
 }
 
-/* A merge patch (RFC 7386), or with `strategic` a strategic merge patch
- * (lb__sim_smerge). */
+enum { PATCH_MERGE, PATCH_STRATEGIC, PATCH_JSON };
+
+/* A merge patch (RFC 7386), a strategic merge patch (lb__sim_smerge) or a
+ * JSON patch (RFC 6902, lb__sim_jpatch), by mode. */
 static int op_patch(struct lb_sim *s, struct obj *o, const char *sub,
                     const char *patch_text, const char *uid_pre,
-                    const char *manager, int strategic, struct wres *r) {
+                    const char *manager, int mode, struct wres *r) {
   int status_write = sub && !strcmp(sub, "status");
   int oom = 0;
   if (sub && *sub && !status_write) {
@@ -953,8 +965,11 @@ static int op_patch(struct lb_sim *s, struct obj *o, const char *sub,
   char *pmsg = NULL;
   int prc = 0;
   json_object *patch =
-      patch_text ? lb__sim_parse(patch_text, "the merge patch", &pmsg, &prc)
-                 : NULL;
+      !patch_text ? NULL
+      : mode == PATCH_JSON
+          ? lb__sim_parse_as(patch_text, "the JSON patch", json_type_array,
+                             &pmsg, &prc)
+          : lb__sim_parse(patch_text, "the merge patch", &pmsg, &prc);
   if (!patch) {
     fail(r, 400, patch_text ? prc : LB_EINVAL, "BadRequest", o, NULL, NULL,
          NULL, "%s", pmsg ? pmsg : "the merge patch is missing");
@@ -967,7 +982,9 @@ static int op_patch(struct lb_sim *s, struct obj *o, const char *sub,
     return r->err;
   }
   const char *prv =
-      lb__sim_str(lb__sim_member(patch, "metadata"), "resourceVersion");
+      mode == PATCH_JSON
+          ? NULL
+          : lb__sim_str(lb__sim_member(patch, "metadata"), "resourceVersion");
   const char *cur =
       lb__sim_str(lb__sim_member(o->j, "metadata"), "resourceVersion");
   if (prv && cur && strcmp(prv, cur)) {
@@ -981,9 +998,31 @@ static int op_patch(struct lb_sim *s, struct obj *o, const char *sub,
     free(pl);
     return r->err;
   }
-  json_object *next = strategic
-                          ? lb__sim_smerge(lb__sim_copy(o->j), patch, &oom)
-                          : lb__sim_merge(lb__sim_copy(o->j), patch, &oom);
+  json_object *next = NULL;
+  if (mode == PATCH_JSON) {
+    int code;
+    char *msg;
+    next = lb__sim_jpatch(o->j, patch, &code, &msg);
+    if (!next) {
+      json_object_put(patch);
+      fail(r, code, code == 500 ? LB_ENOMEM : LB_EINVAL,
+           code == 400   ? "BadRequest"
+           : code == 422 ? "Invalid"
+                         : "InternalError",
+           o, NULL, NULL, NULL, "%s", msg ? msg : "the JSON patch failed");
+      free(msg);
+      return r->err;
+    }
+    json_object_put(patch);
+    /* what changed, for managedFields: the new object's fields */
+    patch = lb__sim_copy(next);
+    if (!patch)
+      oom = 1;
+  } else {
+    next = mode == PATCH_STRATEGIC
+               ? lb__sim_smerge(lb__sim_copy(o->j), patch, &oom)
+               : lb__sim_merge(lb__sim_copy(o->j), patch, &oom);
+  }
   json_object *fields = NULL;
   if (next && !oom) {
     if (status_write) {
@@ -1040,9 +1079,15 @@ static int op_replace(struct lb_sim *s, struct obj *o, json_object *j,
 }
 
 static int op_delete(struct lb_sim *s, struct obj *o, const char *uid_pre,
-                     struct wres *r) {
+                     const char *rv_pre, struct wres *r) {
   if (uid_pre && *uid_pre && strcmp(uid_pre, o->uid)) {
     conflict_uid(r, o, uid_pre);
+    return r->err;
+  }
+  const char *cur_rv =
+      lb__sim_str(lb__sim_member(o->j, "metadata"), "resourceVersion");
+  if (rv_pre && *rv_pre && (!cur_rv || strcmp(rv_pre, cur_rv))) {
+    conflict_rv(r, o, rv_pre);
     return r->err;
   }
   if (o->terminating)
@@ -1301,17 +1346,25 @@ static void run_action(struct lb_sim *s, struct timer *t) {
     if (j)
       op_create(s, j, a->ns, a->name, MGR_ACT, 0, &r);
   } else if (a->verb == LB_VERB_PATCH || a->verb == LB_VERB_SPATCH ||
-             a->verb == LB_VERB_DELETE) {
+             a->verb == LB_VERB_JPATCH || a->verb == LB_VERB_DELETE) {
     struct obj *o =
         find(s, a->api_group ? a->api_group : "", a->kind, a->ns, a->name);
     if (!o)
       not_found(&r, a->api_group, a->kind, a->name);
     else if (a->verb != LB_VERB_DELETE)
       op_patch(s, o, a->sub, a->body, a->uid, MGR_ACT,
-               a->verb == LB_VERB_SPATCH, &r);
+               a->verb == LB_VERB_SPATCH   ? PATCH_STRATEGIC
+               : a->verb == LB_VERB_JPATCH ? PATCH_JSON
+                                           : PATCH_MERGE,
+               &r);
     else {
+      /* DeleteOptions in the body may carry preconditions of their own */
+      json_object *opts = a->body ? json_tokener_parse(a->body) : NULL;
+      json_object *pre = lb__sim_member(opts, "preconditions");
+      const char *uid = a->uid && *a->uid ? a->uid : lb__sim_str(pre, "uid");
       no_op = o->terminating;
-      op_delete(s, o, a->uid, &r);
+      op_delete(s, o, uid, lb__sim_str(pre, "resourceVersion"), &r);
+      json_object_put(opts);
     }
   } else {
     fail(&r, 400, LB_EINVAL, "BadRequest", NULL, a->api_group, a->kind, a->name,
@@ -1440,7 +1493,7 @@ int lb_sim_patch(struct lb_sim *s, const char *group, const char *kind,
   if (!o)
     not_found(&r, group, kind, name);
   else
-    op_patch(s, o, sub, merge_patch, NULL, MGR_PATCH, 0, &r);
+    op_patch(s, o, sub, merge_patch, NULL, MGR_PATCH, PATCH_MERGE, &r);
   return user_result(&r, err);
 }
 
@@ -1453,7 +1506,7 @@ int lb_sim_delete(struct lb_sim *s, const char *group, const char *kind,
   if (!o)
     not_found(&r, group, kind, name);
   else
-    op_delete(s, o, NULL, &r);
+    op_delete(s, o, NULL, NULL, &r);
   return user_result(&r, err);
 }
 

@@ -37,6 +37,11 @@ json_object *lb__sim_merge(json_object *target, json_object *patch, int *oom);
  * ($setElementOrder, $retainKeys) are ignored. Same ownership as
  * lb__sim_merge. */
 json_object *lb__sim_smerge(json_object *target, json_object *patch, int *oom);
+/* JSON Patch (RFC 6902, sim_jpatch.c): the patched copy of doc (borrowed),
+ * or NULL with *code (400 not a patch, 422 an operation failed, 500 out of
+ * memory) and *msg (malloc'd). All or nothing. */
+json_object *lb__sim_jpatch(json_object *doc, json_object *ops, int *code,
+                            char **msg);
 /* Deep copy (NULL for NULL or on allocation failure). */
 json_object *lb__sim_copy(json_object *v);
 /* The managedFields "fieldsV1" description of v. `top` omits the "."
@@ -78,6 +83,9 @@ void lb__sim_bump_generation(json_object *j);
 /* Parses text that must be exactly one JSON object. On failure returns
  * NULL with *rc = LB_EPARSE (not JSON, trailing data) or LB_EINVAL (not an
  * object) or LB_ENOMEM, and *msg (malloc'd) naming `what`. */
+/* lb__sim_parse for a document of type want (json_type_array, ...). */
+json_object *lb__sim_parse_as(const char *text, const char *what,
+                              json_type want, char **msg, int *rc);
 json_object *lb__sim_parse(const char *text, const char *what, char **msg,
                            int *rc);
 /* Typed getters that tolerate missing or mistyped members. */
@@ -191,7 +199,7 @@ struct lb_sim {
   size_t n_owned, cap_owned;
   struct counter *eff; /* sorted by key */
   size_t n_eff, cap_eff;
-  int64_t totals[5]; /* by enum lb_verb */
+  int64_t totals[8]; /* by enum lb_verb */
 };
 
 /* Result of one write, shaped like an HTTP answer. */

@@ -249,6 +249,11 @@ json_object *lb__sim_smerge(json_object *target, json_object *patch, int *oom) {
 
 json_object *lb__sim_parse(const char *text, const char *what, char **msg,
                            int *rc) {
+  return lb__sim_parse_as(text, what, json_type_object, msg, rc);
+}
+
+json_object *lb__sim_parse_as(const char *text, const char *what,
+                              json_type want, char **msg, int *rc) {
   struct json_tokener *tok = json_tokener_new();
   json_object *j = NULL;
   size_t len = text ? strlen(text) : 0;
@@ -286,8 +291,9 @@ json_object *lb__sim_parse(const char *text, const char *what, char **msg,
              "one JSON object",
              what, end);
     *rc = LB_EPARSE;
-  } else if (!json_object_is_type(j, json_type_object)) {
-    snprintf(buf, sizeof buf, "%s must be a JSON object, not %s", what,
+  } else if (!json_object_is_type(j, want)) {
+    snprintf(buf, sizeof buf, "%s must be a JSON %s, not %s", what,
+             want == json_type_array ? "array" : "object",
              json_type_to_name(json_object_get_type(j)));
     *rc = LB_EINVAL;
   } else {

@@ -497,7 +497,7 @@ TEST(sim_delete_uid_precondition_and_not_found) {
   ASSERT_EQ_INT(out.n, 3);
   ASSERT_EQ_INT(out.status[0], 409);
   ASSERT(path_is(out.body[0], "reason", "Conflict"));
-  ASSERT_CONTAINS(out.body[0], "Precondition failed");
+  ASSERT_CONTAINS(out.body[0], "the UID in the precondition");
   ASSERT_EQ_INT(out.status[1], 200); /* unscheduled: gone at once */
   ASSERT_EQ_INT(out.status[2], 404);
   ASSERT(path_is(out.body[2], "reason", "NotFound"));
@@ -1095,6 +1095,120 @@ TEST(sim_malformed_manifests_give_errors) {
   ASSERT_EQ_INT(out.n, 2);
   ASSERT_EQ_INT(out.status[0], 400);
   ASSERT_EQ_INT(out.status[1], 400);
+  outs_release(&out);
+  lb_sim_free(s);
+}
+
+/* JSON Patch (RFC 6902) through the actuator: every op, all-or-nothing on a
+ * failed test, 400 for a body that is not a patch, status isolation. */
+TEST(sim_json_patch_ops_and_test_precondition) {
+  struct lb_sim_opts o;
+  struct lb_sim *s;
+  struct outs out = {0};
+  char *err = NULL;
+  opts_fixed(&o);
+  ASSERT_OK(lb_sim_new(&o, &s));
+  struct lb_actuator *a = lb_sim_actuator(s);
+  a->on_outcome = on_out;
+  a->ctx = &out;
+  ASSERT_OK(lb_sim_apply(
+      s,
+      "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":"
+      "\"cm\",\"labels\":{\"a/b\":\"1\",\"t~x\":\"2\"}},\"data\":{\"k\":\"v\"},"
+      "\"list\":[1,2,3]}",
+      &err));
+  struct lb_action ok = act(
+      1, LB_VERB_JPATCH, "ConfigMap", "cm", NULL, NULL,
+      "[{\"op\":\"test\",\"path\":\"/metadata/labels/a~1b\",\"value\":\"1\"},"
+      "{\"op\":\"replace\",\"path\":\"/metadata/labels/a~1b\",\"value\":\"9\"},"
+      "{\"op\":\"remove\",\"path\":\"/metadata/labels/t~0x\"},"
+      "{\"op\":\"add\",\"path\":\"/list/1\",\"value\":7},"
+      "{\"op\":\"add\",\"path\":\"/list/-\",\"value\":8},"
+      "{\"op\":\"remove\",\"path\":\"/list/0\"},"
+      "{\"op\":\"copy\",\"from\":\"/data/k\",\"path\":\"/data/k2\"},"
+      "{\"op\":\"move\",\"from\":\"/data/k\",\"path\":\"/data/k3\"}]");
+  /* the test fails: nothing of the patch may apply */
+  struct lb_action bad =
+      act(2, LB_VERB_JPATCH, "ConfigMap", "cm", NULL, NULL,
+          "[{\"op\":\"replace\",\"path\":\"/data/k2\",\"value\":\"lost\"},"
+          "{\"op\":\"test\",\"path\":\"/metadata/labels/a~1b\","
+          "\"value\":\"1\"}]");
+  struct lb_action missing =
+      act(3, LB_VERB_JPATCH, "ConfigMap", "cm", NULL, NULL,
+          "[{\"op\":\"replace\",\"path\":\"/nope/x\",\"value\":1}]");
+  struct lb_action notpatch =
+      act(4, LB_VERB_JPATCH, "ConfigMap", "cm", NULL, NULL, "{\"a\":1}");
+  ASSERT_OK(a->submit(a, &ok));
+  ASSERT_OK(a->submit(a, &bad));
+  ASSERT_OK(a->submit(a, &missing));
+  ASSERT_OK(a->submit(a, &notpatch));
+  lb_sim_advance(s, lb_sim_now(s) + 5);
+  ASSERT_EQ_INT(out.n, 4);
+  if (out.status[0] != 200)
+    fprintf(stderr, "# %s\n", out.body[0]);
+  ASSERT_EQ_INT(out.status[0], 200);
+  ASSERT_EQ_INT(out.status[1], 422);
+  ASSERT_CONTAINS(out.body[1], "test failed");
+  ASSERT_EQ_INT(out.status[2], 422);
+  ASSERT_CONTAINS(out.body[2], "/nope/x");
+  ASSERT_EQ_INT(out.status[3], 400);
+  char *c = lb_sim_get(s, "", "ConfigMap", "default", "cm");
+  char *labels = jget(c, "metadata.labels"), *list = jget(c, "list"),
+       *data = jget(c, "data");
+  ASSERT_EQ_STR(labels, "{\"a/b\":\"9\"}");
+  ASSERT_EQ_STR(list, "[7,2,3,8]");
+  ASSERT_EQ_STR(data, "{\"k2\":\"v\",\"k3\":\"v\"}");
+  ASSERT_EQ_INT(lb_sim_effects(s, "jpatch", "ConfigMap", "default", "cm"), 1);
+  free(labels);
+  free(list);
+  free(data);
+  free(c);
+  outs_release(&out);
+  lb_sim_free(s);
+}
+
+/* A delete whose DeleteOptions carry a stale resourceVersion precondition
+ * answers 409 and deletes nothing; the current one deletes. */
+TEST(sim_delete_resource_version_precondition) {
+  struct lb_sim_opts o;
+  struct lb_sim *s;
+  struct outs out = {0};
+  char *err = NULL;
+  opts_fixed(&o);
+  ASSERT_OK(lb_sim_new(&o, &s));
+  struct lb_actuator *a = lb_sim_actuator(s);
+  a->on_outcome = on_out;
+  a->ctx = &out;
+  ASSERT_OK(lb_sim_apply(s,
+                         "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
+                         "\"metadata\":{\"name\":\"cm\"},\"data\":{}}",
+                         &err));
+  char *c = lb_sim_get(s, "", "ConfigMap", "default", "cm");
+  char *rv = jget(c, "metadata.resourceVersion");
+  char stale[64], cur[64];
+  snprintf(stale, sizeof stale,
+           "{\"preconditions\":{\"resourceVersion\":\"%lld\"}}", atoll(rv) - 1);
+  snprintf(cur, sizeof cur, "{\"preconditions\":{\"resourceVersion\":\"%s\"}}",
+           rv);
+  struct lb_action d1 =
+      act(1, LB_VERB_DELETE, "ConfigMap", "cm", NULL, NULL, stale);
+  struct lb_action d2 =
+      act(2, LB_VERB_DELETE, "ConfigMap", "cm", NULL, NULL, cur);
+  ASSERT_OK(a->submit(a, &d1));
+  lb_sim_advance(s, lb_sim_now(s) + 5);
+  ASSERT_EQ_INT(out.n, 1);
+  ASSERT_EQ_INT(out.status[0], 409);
+  ASSERT_CONTAINS(out.body[0], "the ResourceVersion in the precondition");
+  char *still = lb_sim_get(s, "", "ConfigMap", "default", "cm");
+  ASSERT(still != NULL);
+  free(still);
+  ASSERT_OK(a->submit(a, &d2));
+  lb_sim_advance(s, lb_sim_now(s) + 5);
+  ASSERT_EQ_INT(out.n, 2);
+  ASSERT_EQ_INT(out.status[1], 200);
+  ASSERT(lb_sim_get(s, "", "ConfigMap", "default", "cm") == NULL);
+  free(rv);
+  free(c);
   outs_release(&out);
   lb_sim_free(s);
 }

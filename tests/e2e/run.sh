@@ -112,6 +112,7 @@ t_apiserver_restart() {
 ALL=(t_create_scale t_partition_rollout t_manager_sigkill t_apiserver_restart)
 source "$(dirname "$0")/cloneset.sh"
 source "$(dirname "$0")/faults.sh"
+source "$(dirname "$0")/actions.sh"
 
 trap cleanup EXIT
 setup
