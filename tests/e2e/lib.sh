@@ -30,6 +30,20 @@ wait_for() {
 }
 
 # jp KIND NAME JSONPATH : one field of an object in namespace default
+# kit SCRIPT: runs a script of the real-cluster kit. Its daemons (etcd,
+# kube-apiserver, kubelet ...) outlive this run, so they are started with
+# every descriptor above stderr closed: a caller's `flock LOCK make e2e`
+# lock must not stay held by etcd after the run.
+kit() {
+  (
+    for fd in /proc/self/fd/*; do
+      n=${fd##*/}
+      [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-" 2>/dev/null
+    done
+    bash "$K/$1"
+  )
+}
+
 jp() { kubectl get "$1" "$2" -n "${NS:-default}" -o "jsonpath=$3" 2>/dev/null; }
 
 # status_is CS REPLICAS UPDATED : CloneSet status settled at these numbers

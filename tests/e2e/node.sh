@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 
 cleanup() {
   stop_manager
-  if [ -z "${E2E_KEEP_CLUSTER:-}" ]; then bash "$K/down.sh" >/dev/null 2>&1 || true; fi
+  if [ -z "${E2E_KEEP_CLUSTER:-}" ]; then kit down.sh >/dev/null 2>&1 || true; fi
 }
 
 setup() {
@@ -16,8 +16,8 @@ setup() {
   mkdir -p "$WORK"
   command -v kubectl >/dev/null || apt-get install -y -qq kubernetes-client >/dev/null
   command -v jq >/dev/null || apt-get install -y -qq jq >/dev/null
-  NODE=1 bash "$K/setup.sh"
-  NODE=1 bash "$K/up.sh"
+  NODE=1 kit setup.sh
+  NODE=1 kit up.sh
   kubectl apply -f "$ROOT/deploy/crds/" >/dev/null
   kubectl wait --for condition=established --timeout=60s crd/clonesets.apps.kruise.io >/dev/null
   kubectl create namespace kruise-system --dry-run=client -o yaml | kubectl apply -f - >/dev/null

@@ -10,7 +10,7 @@ cleanup() {
   stop_manager
   stop_nodesim
   if [ -n "${PROXY_PID:-}" ]; then kill "$PROXY_PID" 2>/dev/null || true; fi
-  if [ -z "${E2E_KEEP_CLUSTER:-}" ]; then bash "$K/down.sh" >/dev/null 2>&1 || true; fi
+  if [ -z "${E2E_KEEP_CLUSTER:-}" ]; then kit down.sh >/dev/null 2>&1 || true; fi
 }
 
 setup() {
@@ -21,8 +21,8 @@ setup() {
   if [ -z "${E2E_KEEP_CLUSTER:-}" ] || ! curl -sf --cacert /opt/kube/pki/ca.crt \
       -H "Authorization: Bearer $(cat /opt/kube/pki/admin.token)" \
       https://127.0.0.1:6443/readyz >/dev/null 2>&1; then
-    bash "$K/setup.sh"
-    bash "$K/up.sh"
+    kit setup.sh
+    kit up.sh
   fi
   kubectl apply -f "$ROOT/deploy/crds/" >/dev/null
   # each run in a fresh namespace, so reruns on a kept cluster start clean
@@ -99,7 +99,7 @@ t_apiserver_restart() {
   wait_for "e4 3 ready" 60 status_is e4 3 3
   local before
   before=$(metric logbook_watch_restarts_total)
-  KEEP_DATA=1 bash "$K/up.sh" >/dev/null
+  KEEP_DATA=1 kit up.sh >/dev/null
   kubectl scale clone e4 --replicas=5 >/dev/null
   wait_for "e4 scaled to 5 after the apiserver restart" 150 status_is e4 5 5
   # the manager either rode it out (watches restarted) or lost its lease,
