@@ -584,6 +584,60 @@ void lb_rctx_reasonf(struct lb_rctx *c, const char *fmt, ...) {
   lb_buf_adds(&c->reason, tmp);
 }
 
+static int cmp_obj_name(const void *a, const void *b) {
+  const struct lb_obj *x = *(const struct lb_obj *const *)a,
+                      *y = *(const struct lb_obj *const *)b;
+  int c = strcmp(x->name, y->name);
+  return c ? c : strcmp(x->ns, y->ns);
+}
+
+int lb_rctx_list(struct lb_rctx *c, int kind, const char *ns,
+                 struct lb_obj ***out, size_t *n) {
+  size_t i = 0, k = 0, cap = 16;
+  void *v;
+  struct lb_obj **arr = malloc(cap * sizeof *arr);
+  if (!arr)
+    return LB_ENOMEM;
+  while (lb_map_next(&c->e->objs, &i, NULL, &v)) {
+    struct lb_obj *o = v;
+    if (o->kind != kind || (ns && strcmp(o->ns, ns)))
+      continue;
+    if (k + 1 >= cap) {
+      struct lb_obj **na = realloc(arr, 2 * cap * sizeof *arr);
+      if (!na) {
+        free(arr);
+        return LB_ENOMEM;
+      }
+      arr = na;
+      cap *= 2;
+    }
+    arr[k++] = o;
+  }
+  qsort(arr, k, sizeof *arr, cmp_obj_name);
+  *out = arr;
+  *n = k;
+  return 0;
+}
+
+struct lb_obj *lb_rctx_workload(struct lb_rctx *c, const char *uid) {
+  return uid && *uid ? lb_map_get(&c->e->workloads, uid) : NULL;
+}
+
+int lb_rctx_mark(struct lb_rctx *c, const struct lb_obj *o) {
+  return mark_obj(c->e, o);
+}
+
+void lb_rctx_init(struct lb_rctx *c, struct lb_engine *e,
+                  const struct lb_event *ev, struct lb_decision *d) {
+  memset(c, 0, sizeof *c);
+  c->e = e;
+  c->opts = &e->opts;
+  c->ev = ev;
+  c->now = ev->at_ms;
+  c->d = d;
+  lb_buf_init(&c->reason);
+}
+
 static int add_inflight(struct lb_engine *e, const struct lb_action *a,
                         const char *owner_key, struct lb_obj *owner) {
   char id[32];
