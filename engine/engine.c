@@ -596,9 +596,11 @@ int lb_rctx_list(struct lb_rctx *c, int kind, const char *ns,
   size_t i = 0, k = 0, cap = 16;
   void *v;
   struct lb_obj **arr = malloc(cap * sizeof *arr);
+  /* PUBs have their own index: workloads ask on every pod they disrupt */
+  const struct lb_map *m = kind == LB_KIND_PUB ? &c->e->pubs : &c->e->objs;
   if (!arr)
     return LB_ENOMEM;
-  while (lb_map_next(&c->e->objs, &i, NULL, &v)) {
+  while (lb_map_next(m, &i, NULL, &v)) {
     struct lb_obj *o = v;
     if (o->kind != kind || (ns && strcmp(o->ns, ns)))
       continue;

@@ -20,8 +20,8 @@ void lb_ferr_add(struct lb_ferrs *f, int type, const char *path,
   va_end(ap);
   if (type < 0 || type > LB_FE_UNSUPPORTED)
     type = LB_FE_INVALID;
-  lb_buf_addf(&f->msg, "%s%s: %s: %s", f->n ? "; " : "", path,
-              type_names[type], tmp);
+  lb_buf_addf(&f->msg, "%s%s: %s: %s", f->n ? "; " : "", path, type_names[type],
+              tmp);
   f->n++;
 }
 
@@ -86,7 +86,8 @@ int lb_ferr_selector(struct lb_ferrs *f, const char *path,
     lb_ferr_add(f, LB_FE_INVALID, path, "must be a label selector object");
     return f->n - before;
   }
-  struct json_object *ml = get(j, "matchLabels"), *me = get(j, "matchExpressions");
+  struct json_object *ml = get(j, "matchLabels"),
+                     *me = get(j, "matchExpressions");
   if (ml && !json_object_is_type(ml, json_type_object)) {
     snprintf(p, sizeof p, "%s.matchLabels", path);
     lb_ferr_add(f, LB_FE_INVALID, p, "must be a map of strings");

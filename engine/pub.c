@@ -52,9 +52,8 @@ int lb_pub_desired(const struct lb_pub *p, int total) {
   if (p->max_unavailable.set) {
     d = total - lb_intstr_resolve(&p->max_unavailable, total, 1);
   } else if (p->min_available.set) {
-    d = p->min_available.is_pct
-            ? lb_intstr_resolve(&p->min_available, total, 1)
-            : p->min_available.val;
+    d = p->min_available.is_pct ? lb_intstr_resolve(&p->min_available, total, 1)
+                                : p->min_available.val;
   }
   return d < 0 ? 0 : d;
 }
@@ -123,8 +122,8 @@ static int expected(struct lb_rctx *c, const struct lb_pub *p,
       total += lb_pod_active(pods[i]);
       continue;
     }
-    for (int depth = 0; w && depth < 4 && (up = lb_rctx_workload(c, w->owner_uid));
-         depth++)
+    for (int depth = 0;
+         w && depth < 4 && (up = lb_rctx_workload(c, w->owner_uid)); depth++)
       w = up;
     if (!w)
       continue;
@@ -218,8 +217,7 @@ static int same_map(const char *observed, const char *ledger) {
 int lb_pub_status_equal(const struct lb_pub *p, const struct lb_pub_calc *k) {
   const struct lb_pub_status *s = &p->status;
   return s->observed_generation == p->o.generation &&
-         s->total_replicas == k->total &&
-         s->desired_available == k->desired &&
+         s->total_replicas == k->total && s->desired_available == k->desired &&
          s->current_available == k->current &&
          s->unavailable_allowed == k->allowed &&
          same_map(s->disrupted, k->disrupted) &&
@@ -250,10 +248,10 @@ static void add_map(struct lb_buf *b, const char *key, const char *observed,
   lb_buf_adds(b, "}");
 }
 
-char *lb_pub_status_patch(const struct lb_pub *p,
-                          const struct lb_pub_calc *k) {
+char *lb_pub_status_patch(const struct lb_pub *p, const struct lb_pub_calc *k) {
   struct lb_buf b = LB_BUF_INIT;
-  lb_buf_addf(&b, "{\"status\":{\"currentAvailable\":%d,\"desiredAvailable\":%d",
+  lb_buf_addf(&b,
+              "{\"status\":{\"currentAvailable\":%d,\"desiredAvailable\":%d",
               k->current, k->desired);
   add_map(&b, "disruptedPods", p->status.disrupted, k->disrupted);
   lb_buf_addf(&b,
@@ -322,7 +320,8 @@ static int check_pub(struct lb_rctx *c, const struct lb_pod *pod,
   if ((rc = lb_pub_calc(c, pub, &k)))
     return rc;
   if (k.desired == 0) {
-    lb_buf_addf(why, "PodUnavailableBudget %s: desiredAvailable is 0 (", pub->o.name);
+    lb_buf_addf(why, "PodUnavailableBudget %s: desiredAvailable is 0 (",
+                pub->o.name);
     describe(why, pub, &k);
     lb_buf_adds(why, ")");
     rc = 1;
@@ -356,8 +355,9 @@ static int check_pub(struct lb_rctx *c, const struct lb_pod *pod,
     rc = 0;
   } else {
     char num[32];
-    lb_buf_addf(why, "PodUnavailableBudget %s allows %s of pod %s: ",
-                pub->o.name, op_name(op), pod->o.name);
+    lb_buf_addf(why,
+                "PodUnavailableBudget %s allows %s of pod %s: ", pub->o.name,
+                op_name(op), pod->o.name);
     describe(why, pub, &k);
     if (dry_run) {
       lb_buf_adds(why, "; dry run: not recorded");
@@ -477,20 +477,22 @@ int lb_pub_reconcile(struct lb_rctx *c, struct lb_obj *o) {
     lb_rctx_reasonf(c, "next ledger expiry in %lld ms",
                     (long long)(k.recheck_ms - c->now));
   /* kruise.io/related-pub on every covered pod that lacks it */
-  if (!p->inflight_pods && !(rc = lb_rctx_list(c, LB_KIND_POD, o->ns, &v, &n))) {
+  if (!p->inflight_pods &&
+      !(rc = lb_rctx_list(c, LB_KIND_POD, o->ns, &v, &n))) {
     for (size_t i = 0; i < n && !rc; i++) {
       const struct lb_pod *pod = (const struct lb_pod *)v[i];
       const char *have = lb_kv_get(pod->annotations, LB_ANNO_RELATED_PUB);
       if (!lb_pod_active(pod) || (have && *have) || !lb_pub_covers(c, p, pod))
         continue;
       struct lb_buf body = LB_BUF_INIT;
-      lb_buf_adds(&body, "{\"metadata\":{\"annotations\":{\"" LB_ANNO_RELATED_PUB
-                         "\":");
+      lb_buf_adds(&body,
+                  "{\"metadata\":{\"annotations\":{\"" LB_ANNO_RELATED_PUB
+                  "\":");
       lb_buf_add_json_str(&body, o->name);
       lb_buf_adds(&body, "}}}");
-      if (body.err || !lb_rctx_action(c, LB_VERB_PATCH, LB_KIND_POD, o->ns,
-                                      pod->o.name, "",
-                                      lb_buf_detach(&body, NULL)))
+      if (body.err ||
+          !lb_rctx_action(c, LB_VERB_PATCH, LB_KIND_POD, o->ns, pod->o.name, "",
+                          lb_buf_detach(&body, NULL)))
         rc = LB_ENOMEM;
       annotated++;
     }
@@ -598,8 +600,9 @@ int lb_pub_validate(struct lb_rctx *c, struct json_object *obj,
       if (!s || !*s) {
         char p[64];
         snprintf(p, sizeof p, "spec.targetRef.%s", fields[i]);
-        lb_ferr_add(fe, LB_FE_REQUIRED, p, "the target workload's %s is "
-                                           "required",
+        lb_ferr_add(fe, LB_FE_REQUIRED, p,
+                    "the target workload's %s is "
+                    "required",
                     fields[i]);
       }
     }

@@ -23,13 +23,13 @@
  *   when the numbers or maps differ from what the apiserver holds; wakeup
  *   at the earliest expiry.
  *
- *   | ledger entry        | added by                       | removed when      |
- *   | disruptedPods[pod]  | lb_pub_check DELETE/EVICT,     | pod inactive/gone,|
- *   |                     | lb_pub_workload_allows DELETE  | or at + 20 s      |
- *   | unavailablePods[pod]| lb_pub_check UPDATE,           | pod inactive/gone,|
- *   |                     | lb_pub_workload_allows UPDATE  | or at + 10 s      |
- * Invariant: a pod in either map is never counted available; the ledger is
- * a superset of the observed status maps (engine.c merges them on update).
+ *   | ledger entry        | added by                       | removed when | |
+ * disruptedPods[pod]  | lb_pub_check DELETE/EVICT,     | pod inactive/gone,| |
+ * | lb_pub_workload_allows DELETE  | or at + 20 s      | |
+ * unavailablePods[pod]| lb_pub_check UPDATE,           | pod inactive/gone,| |
+ * | lb_pub_workload_allows UPDATE  | or at + 10 s      | Invariant: a pod in
+ * either map is never counted available; the ledger is a superset of the
+ * observed status maps (engine.c merges them on update).
  *
  * Expected replica count (totalReplicas): the annotation
  * pub.kruise.io/protect-total-replicas when set; else for a targetRef the
@@ -55,13 +55,13 @@
 
 /* The numbers of one PUB at c->now. */
 struct lb_pub_calc {
-  int total;    /* expected replicas (totalReplicas) */
-  int desired;  /* desiredAvailable */
-  int current;  /* currentAvailable */
-  int allowed;  /* unavailableAllowed = max(current - desired, 0) */
-  int covered;  /* active pods covered */
-  int untargetable; /* targetRef names a kind the engine does not track */
-  int64_t recheck_ms;            /* earliest ledger expiry, 0 = none */
+  int total;          /* expected replicas (totalReplicas) */
+  int desired;        /* desiredAvailable */
+  int current;        /* currentAvailable */
+  int allowed;        /* unavailableAllowed = max(current - desired, 0) */
+  int covered;        /* active pods covered */
+  int untargetable;   /* targetRef names a kind the engine does not track */
+  int64_t recheck_ms; /* earliest ledger expiry, 0 = none */
   char *disrupted, *unavailable; /* ledger after expiry (packed kv) */
 };
 
@@ -79,8 +79,7 @@ int lb_pub_calc(struct lb_rctx *c, const struct lb_pub *p,
 void lb_pub_calc_release(struct lb_pub_calc *k);
 /* Merge patch for pub/status: the numbers, the maps (removed entries as
  * null), observedGeneration. Caller frees; NULL on allocation failure. */
-char *lb_pub_status_patch(const struct lb_pub *p,
-                          const struct lb_pub_calc *k);
+char *lb_pub_status_patch(const struct lb_pub *p, const struct lb_pub_calc *k);
 /* Whether the status the apiserver holds already says k. */
 int lb_pub_status_equal(const struct lb_pub *p, const struct lb_pub_calc *k);
 
@@ -97,8 +96,7 @@ int lb_pub_check(struct lb_rctx *c, const struct lb_pod *pod, int op,
  * disruption marks the PUB for reconcile (it writes the status). Returns 1
  * go on, 0 hold (the reason says why and a wakeup in 1 s is set), < 0
  * error. */
-int lb_pub_workload_allows(struct lb_rctx *c, const struct lb_pod *pod,
-                           int op);
+int lb_pub_workload_allows(struct lb_rctx *c, const struct lb_pod *pod, int op);
 
 /* Validation of a PUB under review (CREATE/UPDATE): selector XOR
  * targetRef, maxUnavailable XOR minAvailable, ranges, immutability of
