@@ -1045,6 +1045,9 @@ int lb_admission_review(struct lb_engine *e, struct lb_event *ev,
   }
   rc = lb_engine_emit(e, ev, &d, *owner_key ? owner_key : NULL,
                       r.pub ? &r.pub->o : NULL, out);
+  /* the PUB reconciles in this fold too: it arms the ledger's expiry */
+  if (!rc && r.pub)
+    rc = lb_rctx_mark(&r.c, &r.pub->o);
 out:
   json_object_put(r.root);
   lb_buf_release(&resp);

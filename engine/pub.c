@@ -122,9 +122,11 @@ static int expected(struct lb_rctx *c, const struct lb_pub *p,
       total += lb_pod_active(pods[i]);
       continue;
     }
-    for (int depth = 0;
-         w && depth < 4 && (up = lb_rctx_workload(c, w->owner_uid)); depth++)
-      w = up;
+    /* up to the top owner; an owner that is gone (e.g. a ReplicaSet whose
+     * Deployment was deleted, its pods about to be collected) expects
+     * nothing, as upstream's controller finder */
+    for (int depth = 0; w && w->owner_uid && depth < 4; depth++)
+      w = (up = lb_rctx_workload(c, w->owner_uid)) ? up : NULL;
     if (!w)
       continue;
     size_t j = 0;

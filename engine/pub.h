@@ -38,8 +38,10 @@
  * is not tracked: no pods covered, the reason says so); for a selector the
  * sum of spec.replicas over the distinct top owners of the selected pods
  * (a ReplicaSet owned by a Deployment counts as its Deployment), plus one
- * per pod without a controller; a pod whose owner is not in state (deleted,
- * or an untracked kind) adds nothing.
+ * per pod without a controller; a pod whose owner chain reaches an owner
+ * not in state (deleted — a ReplicaSet whose Deployment is gone — or a kind
+ * logbook does not track, e.g. DaemonSet, Job, Argo Rollout) adds nothing:
+ * use the annotation for those.
  */
 #ifndef LB_PUB_H
 #define LB_PUB_H
