@@ -111,7 +111,8 @@ static int answer_status(struct adm *h, int64_t at) {
         json_object_object_add(meta, "resourceVersion",
                                json_object_new_string(rv));
         free(g_pub);
-        g_pub = lb_strdup(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN));
+        g_pub = lb_strdup(
+            json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN));
         json_object_put(obj);
         json_object_put(patch);
         adm_answer(h, at, &copy, g_pub);
@@ -175,8 +176,9 @@ TEST(pub_status_arithmetic_table) {
     if (t[i].extra_pod) {
       char *pod = NULL;
       if (!strcmp(t[i].extra_pod, "UNAV"))
-        pod = adm_pod("default", "x", "{\"app\":\"web\",\"unavailable-pod."
-                                      "kruise.io/x\":\"1\"}",
+        pod = adm_pod("default", "x",
+                      "{\"app\":\"web\",\"unavailable-pod."
+                      "kruise.io/x\":\"1\"}",
                       NULL, NULL, NULL, NULL, 1, "Running");
       else if (!strcmp(t[i].extra_pod, "OTHER"))
         pod = adm_pod("default", "x", "{\"app\":\"db\"}", NULL, NULL, NULL,
@@ -235,13 +237,14 @@ TEST(pub_expected_replicas_through_owners_and_target) {
               "\"spec\":{\"replicas\":2}}");
     for (int k = 0; k < 2; k++) { /* two ReplicaSets mid-rollout */
       char rs[512];
-      snprintf(rs, sizeof rs,
-               "{\"apiVersion\":\"apps/v1\",\"kind\":\"ReplicaSet\",\"metadata\""
-               ":{\"name\":\"web-%d\",\"namespace\":\"default\",\"uid\":\"rs%d\","
-               "\"ownerReferences\":[{\"apiVersion\":\"apps/v1\",\"kind\":"
-               "\"Deployment\",\"name\":\"web\",\"uid\":\"d1\",\"controller\":"
-               "true}]},\"spec\":{\"replicas\":%d}}",
-               k, k, k);
+      snprintf(
+          rs, sizeof rs,
+          "{\"apiVersion\":\"apps/v1\",\"kind\":\"ReplicaSet\",\"metadata\""
+          ":{\"name\":\"web-%d\",\"namespace\":\"default\",\"uid\":\"rs%d\","
+          "\"ownerReferences\":[{\"apiVersion\":\"apps/v1\",\"kind\":"
+          "\"Deployment\",\"name\":\"web\",\"uid\":\"d1\",\"controller\":"
+          "true}]},\"spec\":{\"replicas\":%d}}",
+          k, k, k);
       adm_watch(&h, 100, LB_EV_ADDED, rs);
       char name[16], uid[8];
       snprintf(name, sizeof name, "web-%d-a", k);
@@ -261,8 +264,11 @@ TEST(pub_expected_replicas_through_owners_and_target) {
     char *pod = adm_pod("default", "web-0-a", "{\"app\":\"web\"}",
                         "{\"kruise.io/related-pub\":\"pub\"}", "apps/v1",
                         "ReplicaSet", "rs0", 1, "Running");
-    struct adm_req q = {.path = "/validate-pod", .op = "DELETE",
-                        .ns = "default", .name = "web-0-a", .old = pod};
+    struct adm_req q = {.path = "/validate-pod",
+                        .op = "DELETE",
+                        .ns = "default",
+                        .name = "web-0-a",
+                        .old = pod};
     adm_parse(adm_review(&h, 300, &q), &r);
     ASSERT(!r.allowed);
     adm_resp_release(&r);
@@ -300,8 +306,11 @@ TEST(pub_ledger_expires_by_ticks) {
   }
   settle(&h, 150);
   /* DELETE p0 at 1000: recorded for 20 s */
-  struct adm_req q = {.path = "/validate-pod", .op = "DELETE", .ns = "default",
-                      .name = "p0", .old = pods[0]};
+  struct adm_req q = {.path = "/validate-pod",
+                      .op = "DELETE",
+                      .ns = "default",
+                      .name = "p0",
+                      .old = pods[0]};
   adm_parse(adm_review(&h, 1000, &q), &r);
   ASSERT(r.allowed);
   adm_resp_release(&r);
@@ -312,8 +321,11 @@ TEST(pub_ledger_expires_by_ticks) {
   ASSERT_EQ_INT(lb_engine_next_wakeup(h.e), 21000);
   settle(&h, 1100);
   /* UPDATE of p1 is refused while p0's disruption holds the budget */
-  struct adm_req u = {.path = "/validate-pod", .op = "UPDATE", .ns = "default",
-                      .name = "p1", .old = pods[1],
+  struct adm_req u = {.path = "/validate-pod",
+                      .op = "UPDATE",
+                      .ns = "default",
+                      .name = "p1",
+                      .old = pods[1],
                       .obj = "{\"apiVersion\":\"v1\",\"kind\":\"Pod\","
                              "\"metadata\":{\"name\":\"p1\",\"annotations\":{"
                              "\"kruise.io/related-pub\":\"pub\"}},\"spec\":{"
@@ -372,8 +384,11 @@ TEST(pub_deleted_pod_leaves_the_ledger_at_once) {
   adm_watch(&h, 100, LB_EV_ADDED, p0);
   adm_watch(&h, 100, LB_EV_ADDED, p1);
   settle(&h, 150);
-  struct adm_req q = {.path = "/validate-pod", .op = "DELETE", .ns = "default",
-                      .name = "p0", .old = p0};
+  struct adm_req q = {.path = "/validate-pod",
+                      .op = "DELETE",
+                      .ns = "default",
+                      .name = "p0",
+                      .old = p0};
   adm_parse(adm_review(&h, 1000, &q), &r);
   ASSERT(r.allowed);
   adm_resp_release(&r);
@@ -396,8 +411,8 @@ TEST(pub_annotates_covered_pods) {
   for (int k = 0; k < 3; k++) {
     char name[8];
     snprintf(name, sizeof name, "p%d", k);
-    char *pod = adm_pod("default", name, k == 2 ? "{\"app\":\"db\"}"
-                                                : "{\"app\":\"web\"}",
+    char *pod = adm_pod("default", name,
+                        k == 2 ? "{\"app\":\"db\"}" : "{\"app\":\"web\"}",
                         k == 1 ? "{\"kruise.io/related-pub\":\"pub\"}" : NULL,
                         NULL, NULL, NULL, 1, "Running");
     adm_watch(&h, 100, LB_EV_ADDED, pod);
@@ -414,9 +429,8 @@ TEST(pub_annotates_covered_pods) {
       const struct lb_action *x = &h.ds.v[i].actions[a];
       if (!strcmp(x->kind, "Pod")) {
         ASSERT_EQ_STR(x->name, "p0"); /* p1 has it, p2 is not covered */
-        ASSERT_EQ_STR(x->body,
-                      "{\"metadata\":{\"annotations\":{\"kruise.io/"
-                      "related-pub\":\"pub\"}}}");
+        ASSERT_EQ_STR(x->body, "{\"metadata\":{\"annotations\":{\"kruise.io/"
+                               "related-pub\":\"pub\"}}}");
         patched++;
       }
     }
@@ -441,8 +455,11 @@ TEST(pub_snapshot_restore_keeps_the_ledger) {
                      "Running");
   adm_watch(&a, 100, LB_EV_ADDED, p0);
   adm_watch(&a, 100, LB_EV_ADDED, p1);
-  struct adm_req q = {.path = "/validate-pod", .op = "DELETE", .ns = "default",
-                      .name = "p0", .old = p0};
+  struct adm_req q = {.path = "/validate-pod",
+                      .op = "DELETE",
+                      .ns = "default",
+                      .name = "p0",
+                      .old = p0};
   adm_parse(adm_review(&a, 1000, &q), &r);
   ASSERT(r.allowed);
   adm_resp_release(&r);
