@@ -490,11 +490,11 @@ TEST(pub_snapshot_restore_keeps_the_ledger) {
 }
 
 /* ---- the CloneSet asks the budget --------------------------------------- */
-#define TEMPLATE                                                               \
-  "{\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":{\"containers\":[{"   \
-  "\"image\":\"nginx:1\",\"name\":\"c\"}]}}"
 
-static void cs_world(struct adm *h, const char *pub_spec, int replicas) {
+/* A PUB, three ready pods of CloneSet web at the nginx:1 revision, then the
+ * CloneSet (replicas, template image) whose first reconcile decides. */
+static void cs_world(struct adm *h, const char *pub_spec, int replicas,
+                     const char *image) {
   char data[512], hash[16], rev[64];
   snprintf(data, sizeof data,
            "{\"spec\":{\"template\":{\"$patch\":\"replace\",\"metadata\":{"
@@ -530,9 +530,11 @@ static void cs_world(struct adm *h, const char *pub_spec, int replicas) {
            "{\"apiVersion\":\"apps.kruise.io/v1alpha1\",\"kind\":\"CloneSet\","
            "\"metadata\":{\"name\":\"web\",\"namespace\":\"default\",\"uid\":"
            "\"cs1\",\"generation\":1},\"spec\":{\"replicas\":%d,\"selector\":"
-           "{\"matchLabels\":{\"app\":\"web\"}},\"template\":" TEMPLATE
-           "},\"status\":{\"currentRevision\":\"%s\"}}",
-           replicas, rev);
+           "{\"matchLabels\":{\"app\":\"web\"}},\"template\":{\"metadata\":{"
+           "\"labels\":{\"app\":\"web\"}},\"spec\":{\"containers\":[{"
+           "\"image\":\"%s\",\"name\":\"c\"}]}}},\"status\":{"
+           "\"currentRevision\":\"%s\"}}",
+           replicas, image, rev);
   adm_watch(h, 10000, LB_EV_ADDED, cs);
 }
 
@@ -562,7 +564,7 @@ TEST(pub_cloneset_scale_down_honours_the_budget) {
   for (size_t i = 0; i < LB_ARRAY_SIZE(t); i++) {
     struct adm h;
     adm_init(&h, NULL);
-    cs_world(&h, t[i].spec, 2);
+    cs_world(&h, t[i].spec, 2, "nginx:1");
     const struct lb_decision *d = cs_decision(&h);
     ASSERT(d);
     int deletes = 0;
@@ -588,7 +590,51 @@ TEST(pub_cloneset_scale_down_honours_the_budget) {
   struct lb_engine_opts o = LB_ENGINE_OPTS_INIT;
   o.pub_delete_gate = 0;
   adm_init(&h, &o);
-  cs_world(&h, t[1].spec, 2);
+  cs_world(&h, t[1].spec, 2, "nginx:1");
   ASSERT_CONTAINS(cs_decision(&h)->reason, "scale down");
   adm_free(&h);
+}
+
+/* ReCreate update (PodUnavailableBudgetUpdateGate): the CloneSet asks
+ * before it labels a pod for recreation; the record is an unavailablePods
+ * entry, so the later DELETE of that pod passes at once. */
+TEST(pub_cloneset_update_honours_the_budget) {
+  static const struct {
+    const char *spec;
+    int labelled;
+    const char *want;
+  } t[] = {
+      {"{\"selector\":{\"matchLabels\":{\"app\":\"web\"}},"
+       "\"maxUnavailable\":1}",
+       1, "update to web-"},
+      {"{\"selector\":{\"matchLabels\":{\"app\":\"web\"}},"
+       "\"minAvailable\":3}",
+       0, "held: pub unavailable allowed is negative"},
+  };
+  for (size_t i = 0; i < LB_ARRAY_SIZE(t); i++) {
+    struct adm h;
+    adm_init(&h, NULL);
+    cs_world(&h, t[i].spec, 3, "nginx:2");
+    const struct lb_decision *d = cs_decision(&h);
+    ASSERT(d);
+    int labelled = 0;
+    const char *who = NULL;
+    for (size_t a = 0; a < d->n_actions; a++)
+      if (d->actions[a].verb == LB_VERB_PATCH &&
+          !strcmp(d->actions[a].kind, "Pod") &&
+          strstr(d->actions[a].body, "apps.kruise.io/specified-delete")) {
+        labelled++;
+        who = d->actions[a].name;
+      }
+    if (labelled != t[i].labelled || !strstr(d->reason, t[i].want))
+      lb_test_fail(__FILE__, __LINE__, "case %zu: %d labelled: %s", i, labelled,
+                   d->reason);
+    if (labelled) {
+      const char *st = last_status(&h);
+      char *v = st_map(st, "unavailablePods", who);
+      ASSERT(v && strcmp(v, "null"));
+      free(v);
+    }
+    adm_free(&h);
+  }
 }
