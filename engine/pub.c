@@ -168,13 +168,30 @@ static int expire(struct lb_rctx *c, const struct lb_pub *p, const char *from,
   return 0;
 }
 
+/* Pods that may be covered, sorted by name: a CloneSet target's own pods
+ * (the engine keeps them sorted), else every pod of the namespace. */
+static int covered_candidates(struct lb_rctx *c, const struct lb_pub *p,
+                              struct lb_obj ***v, size_t *n) {
+  if (p->target_kind && *p->target_kind && target_kind(p) == LB_KIND_CLONESET) {
+    const struct lb_cloneset *cs = (const struct lb_cloneset *)lb_rctx_get(
+        c, LB_KIND_CLONESET, p->o.ns, p->target_name);
+    *n = cs ? cs->n_pods : 0;
+    if (!(*v = malloc((*n + 1) * sizeof **v)))
+      return LB_ENOMEM;
+    for (size_t i = 0; i < *n; i++)
+      (*v)[i] = &cs->pods[i]->o;
+    return 0;
+  }
+  return lb_rctx_list(c, LB_KIND_POD, p->o.ns, v, n);
+}
+
 int lb_pub_calc(struct lb_rctx *c, const struct lb_pub *p,
                 struct lb_pub_calc *k) {
   struct lb_obj **v;
   size_t n, m = 0;
   int rc;
   memset(k, 0, sizeof *k);
-  if ((rc = lb_rctx_list(c, LB_KIND_POD, p->o.ns, &v, &n)))
+  if ((rc = covered_candidates(c, p, &v, &n)))
     return rc;
   for (size_t i = 0; i < n; i++) /* covered pods, by name */
     if (lb_pub_covers(c, p, (struct lb_pod *)v[i]))
@@ -479,8 +496,7 @@ int lb_pub_reconcile(struct lb_rctx *c, struct lb_obj *o) {
     lb_rctx_reasonf(c, "next ledger expiry in %lld ms",
                     (long long)(k.recheck_ms - c->now));
   /* kruise.io/related-pub on every covered pod that lacks it */
-  if (!p->inflight_pods &&
-      !(rc = lb_rctx_list(c, LB_KIND_POD, o->ns, &v, &n))) {
+  if (!p->inflight_pods && !(rc = covered_candidates(c, p, &v, &n))) {
     for (size_t i = 0; i < n && !rc; i++) {
       const struct lb_pod *pod = (const struct lb_pod *)v[i];
       const char *have = lb_kv_get(pod->annotations, LB_ANNO_RELATED_PUB);
