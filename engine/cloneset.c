@@ -544,8 +544,10 @@ static int delete_some(struct rec *r, struct lb_cs_podinfo **v, size_t n,
         continue;
       (*ready_budget)--;
     }
-    /* PodUnavailableBudget (pub.h): a held pod keeps its ready budget */
-    if ((rc = lb_pub_workload_allows(r->c, p, LB_PUB_OP_DELETE)) <= 0) {
+    /* PodUnavailableBudget (pub.h), asked when the pod is deleted now (not
+     * moved to PreparingDelete); a held pod keeps its ready budget */
+    if (!lb_lifecycle_hooked(&lc.pre_delete, p) &&
+        (rc = lb_pub_workload_allows(r->c, p, LB_PUB_OP_DELETE)) <= 0) {
       if (rc < 0) {
         lb_buf_release(&b);
         lb_lifecycle_release(&lc);
