@@ -10,6 +10,11 @@ const struct lb_resource lb_resources[] = {
     {"", "v1", "pods", "Pod", 1, 0},
     {"", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", 1, 0},
     {"apps", "v1", "controllerrevisions", "ControllerRevision", 1, 0},
+    /* read for PodUnavailableBudget replica counts (kruise-spec §7): the
+     * owners of selected pods, and targetRef workloads */
+    {"apps", "v1", "deployments", "Deployment", 1, 0},
+    {"apps", "v1", "replicasets", "ReplicaSet", 1, 0},
+    {"apps", "v1", "statefulsets", "StatefulSet", 1, 0},
     {"apps.kruise.io", "v1alpha1", "clonesets", "CloneSet", 1, 1},
     {"apps.kruise.io", "v1beta1", "statefulsets", "StatefulSet", 1, 1},
     {"apps.kruise.io", "v1alpha1", "daemonsets", "DaemonSet", 1, 1},

@@ -15,6 +15,7 @@
 #include "lifecycle.h"
 #include "map.h"
 #include "podorder.h"
+#include "pub.h"
 #include "pvc.h"
 #include "reducer.h"
 #include "revision.h"
@@ -542,6 +543,18 @@ static int delete_some(struct rec *r, struct lb_cs_podinfo **v, size_t n,
       if (*ready_budget <= 0)
         continue;
       (*ready_budget)--;
+    }
+    /* PodUnavailableBudget (pub.h), asked when the pod is deleted now (not
+     * moved to PreparingDelete); a held pod keeps its ready budget */
+    if (!lb_lifecycle_hooked(&lc.pre_delete, p) &&
+        (rc = lb_pub_workload_allows(r->c, p, LB_PUB_OP_DELETE)) <= 0) {
+      if (rc < 0) {
+        lb_buf_release(&b);
+        lb_lifecycle_release(&lc);
+        return rc;
+      }
+      *ready_budget += p->ready;
+      continue;
     }
     int hooked = lb_lifecycle_hooked(&lc.pre_delete, p);
     if ((rc = hooked ? to_preparing_delete(r, p) : delete_pod(r, p))) {
@@ -1125,6 +1138,16 @@ static int update(struct rec *r) {
       if (unavailable >= k->update_max_unavailable)
         break;
       unavailable++;
+    }
+    /* PodUnavailableBudget (pub.h, gate PodUnavailableBudgetUpdateGate) */
+    int pub = lb_pub_workload_allows(r->c, cand[i]->pod, LB_PUB_OP_UPDATE);
+    if (pub <= 0) {
+      if (pub < 0) {
+        rc = pub;
+        break;
+      }
+      held++;
+      continue;
     }
     int how = update_pod(r, &lc, cand[i]->pod, &ib);
     if (how < 0) {

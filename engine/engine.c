@@ -29,11 +29,16 @@ struct inflight {
 
 struct lb_engine {
   struct lb_engine_opts opts;
-  struct lb_map objs;     /* "Kind/ns/name" -> struct lb_obj * */
-  struct lb_map owners;   /* CloneSet uid -> struct lb_cloneset * */
-  struct lb_map inflight; /* decimal id -> struct inflight * */
-  struct lb_map tomb_set; /* uid -> (void *)1 */
-  char *tomb[TOMBSTONES]; /* FIFO ring of uids */
+  struct lb_map objs;       /* "Kind/ns/name" -> struct lb_obj * */
+  struct lb_map owners;     /* CloneSet uid -> struct lb_cloneset * */
+  struct lb_map reconciled; /* key -> object of a kind with a reducer (its
+                               struct lb_owner: timers, in-flight counts) */
+  struct lb_map workloads;  /* uid -> workload object (CloneSet, Deployment,
+                               ReplicaSet, StatefulSets, UnitedDeployment) */
+  struct lb_map pubs;       /* key -> struct lb_pub * */
+  struct lb_map inflight;   /* decimal id -> struct inflight * */
+  struct lb_map tomb_set;   /* uid -> (void *)1 */
+  char *tomb[TOMBSTONES];   /* FIFO ring of uids */
   size_t tomb_head, tomb_n;
   struct lb_map dirty; /* keys to reconcile after this event */
   int64_t last_seq, dseq, action_seq;
@@ -54,6 +59,9 @@ int lb_engine_new(const struct lb_engine_opts *opts, struct lb_engine **out) {
   e->opts = opts ? *opts : dflt;
   lb_map_init(&e->objs);
   lb_map_init(&e->owners);
+  lb_map_init(&e->reconciled);
+  lb_map_init(&e->workloads);
+  lb_map_init(&e->pubs);
   lb_map_init(&e->inflight);
   lb_map_init(&e->tomb_set);
   lb_map_init(&e->dirty);
@@ -85,6 +93,9 @@ void lb_engine_free(struct lb_engine *e) {
     free(e->tomb[(e->tomb_head + t) % TOMBSTONES]);
   lb_map_release(&e->objs);
   lb_map_release(&e->owners);
+  lb_map_release(&e->reconciled);
+  lb_map_release(&e->workloads);
+  lb_map_release(&e->pubs);
   lb_map_release(&e->inflight);
   lb_map_release(&e->tomb_set);
   lb_map_release(&e->dirty);
@@ -100,6 +111,60 @@ static int mark_obj(struct lb_engine *e, const struct lb_obj *o) {
   char key[KEYLEN];
   key_of(key, sizeof key, lb_kind_name(o->kind), o->ns, o->name);
   return mark_dirty(e, key);
+}
+
+static int is_workload(int kind) {
+  return kind == LB_KIND_CLONESET || kind == LB_KIND_DEPLOY ||
+         kind == LB_KIND_RS || kind == LB_KIND_STS || kind == LB_KIND_ASTS ||
+         kind == LB_KIND_UD;
+}
+
+/* A pod or workload changed in ns: every PUB there may count it (marking
+ * is order-independent, so the hash-order walk is fine). */
+static int mark_pubs(struct lb_engine *e, const char *ns) {
+  size_t i = 0;
+  const char *k;
+  void *v;
+  int rc = 0;
+  if (!e->pubs.n)
+    return 0;
+  while (!rc && lb_map_next(&e->pubs, &i, &k, &v))
+    if (!strcmp(((struct lb_obj *)v)->ns, ns))
+      rc = mark_dirty(e, k);
+  return rc;
+}
+
+/* Index maps beside objs: reconciled kinds, workloads by uid, PUBs. */
+static int index_add(struct lb_engine *e, const char *key, struct lb_obj *o) {
+  int rc = 0;
+  if (lb_obj_owner(o))
+    rc = lb_map_put(&e->reconciled, key, o, NULL);
+  if (!rc && is_workload(o->kind) && *o->uid)
+    rc = lb_map_put(&e->workloads, o->uid, o, NULL);
+  if (!rc && o->kind == LB_KIND_PUB)
+    rc = lb_map_put(&e->pubs, key, o, NULL);
+  return rc;
+}
+static void index_del(struct lb_engine *e, const char *key, struct lb_obj *o) {
+  if (lb_map_get(&e->reconciled, key) == o)
+    lb_map_del(&e->reconciled, key);
+  if (*o->uid && lb_map_get(&e->workloads, o->uid) == o)
+    lb_map_del(&e->workloads, o->uid);
+  if (lb_map_get(&e->pubs, key) == o)
+    lb_map_del(&e->pubs, key);
+}
+
+/* The PUB ledger survives updates of the object: the engine's records
+ * (pub.h) merged with what the apiserver now holds; a pod recorded twice
+ * keeps the later time. */
+static int merge_ledger(char **into, const char *from) {
+  LB_KV_FOR(from, k, v) {
+    const char *have = lb_kv_get(*into, k);
+    if ((!have || strtoll(have, NULL, 10) < strtoll(v, NULL, 10)) &&
+        lb_kv_set(into, k, v))
+      return LB_ENOMEM;
+  }
+  return 0;
 }
 
 static int tombstone(struct lb_engine *e, const char *uid) {
@@ -240,7 +305,10 @@ static int remove_key(struct lb_engine *e, const char *key) {
   if (!o)
     return 0;
   unlink_obj(e, o);
-  rc = tombstone(e, o->uid);
+  index_del(e, key, o);
+  rc = o->kind == LB_KIND_POD || is_workload(o->kind) ? mark_pubs(e, o->ns) : 0;
+  if (!rc)
+    rc = tombstone(e, o->uid);
   lb_obj_free(o);
   return rc;
 }
@@ -267,7 +335,23 @@ static int upsert(struct lb_engine *e, struct lb_obj *o) {
   }
   if ((rc = lb_map_put(&e->objs, key, o, NULL)))
     goto fail;
-  if (o->kind == LB_KIND_CLONESET) {
+  if (old)
+    index_del(e, key, old);
+  if ((rc = index_add(e, key, o)))
+    goto fail_unmap;
+  if ((o->kind == LB_KIND_POD || is_workload(o->kind)) &&
+      (rc = mark_pubs(e, o->ns)))
+    goto fail_unmap;
+  if (o->kind == LB_KIND_PUB) {
+    struct lb_pub *p = (struct lb_pub *)o, *op = (struct lb_pub *)old;
+    if (op) { /* keep the engine's bookkeeping and ledger */
+      p->own = op->own;
+      if ((rc = merge_ledger(&p->led_disrupted, op->led_disrupted)) ||
+          (rc = merge_ledger(&p->led_unavailable, op->led_unavailable)))
+        goto fail_unmap;
+    }
+    rc = mark_obj(e, o);
+  } else if (o->kind == LB_KIND_CLONESET) {
     struct lb_cloneset *c = (struct lb_cloneset *)o,
                        *oc = (struct lb_cloneset *)old;
     if (oc) { /* keep the engine's bookkeeping */
@@ -322,7 +406,13 @@ static int upsert(struct lb_engine *e, struct lb_obj *o) {
   lb_obj_free(old);
   return rc;
 fail_unmap:
-  lb_map_put(&e->objs, key, old, NULL);
+  index_del(e, key, o);
+  if (old) {
+    lb_map_put(&e->objs, key, old, NULL);
+    index_add(e, key, old);
+  } else {
+    lb_map_del(&e->objs, key);
+  }
 fail:
   lb_obj_free(o);
   return rc;
@@ -377,11 +467,11 @@ static int fold_outcome(struct lb_engine *e, struct lb_event *ev) {
   if (!f)
     return 0; /* not ours any more (abandoned at restart): journaled only */
   struct lb_obj *owner = lb_map_get(&e->objs, f->owner_key);
-  if (owner && owner->kind == LB_KIND_CLONESET) {
-    struct lb_cloneset *c = (struct lb_cloneset *)owner;
-    int *cnt = f->cls == CLS_POD      ? &c->inflight_pods
-               : f->cls == CLS_STATUS ? &c->inflight_status
-                                      : &c->inflight_revs;
+  struct lb_owner *w = lb_obj_owner(owner);
+  if (w) {
+    int *cnt = f->cls == CLS_POD      ? &w->inflight_pods
+               : f->cls == CLS_STATUS ? &w->inflight_status
+                                      : &w->inflight_revs;
     if (LB_ALWAYS(*cnt > 0))
       (*cnt)--;
   }
@@ -409,10 +499,10 @@ static int fire_timers(struct lb_engine *e, int64_t now) {
   size_t i = 0;
   void *v;
   int rc = 0;
-  while (!rc && lb_map_next(&e->owners, &i, NULL, &v)) {
-    struct lb_cloneset *c = v;
-    if (c->wakeup_ms && c->wakeup_ms <= now)
-      rc = mark_obj(e, &c->o);
+  while (!rc && lb_map_next(&e->reconciled, &i, NULL, &v)) {
+    struct lb_owner *w = lb_obj_owner(v);
+    if (w->wakeup_ms && w->wakeup_ms <= now)
+      rc = mark_obj(e, v);
   }
   return rc;
 }
@@ -494,6 +584,62 @@ void lb_rctx_reasonf(struct lb_rctx *c, const char *fmt, ...) {
   lb_buf_adds(&c->reason, tmp);
 }
 
+static int cmp_obj_name(const void *a, const void *b) {
+  const struct lb_obj *x = *(const struct lb_obj *const *)a,
+                      *y = *(const struct lb_obj *const *)b;
+  int c = strcmp(x->name, y->name);
+  return c ? c : strcmp(x->ns, y->ns);
+}
+
+int lb_rctx_list(struct lb_rctx *c, int kind, const char *ns,
+                 struct lb_obj ***out, size_t *n) {
+  size_t i = 0, k = 0, cap = 16;
+  void *v;
+  struct lb_obj **arr = malloc(cap * sizeof *arr);
+  /* PUBs have their own index: workloads ask on every pod they disrupt */
+  const struct lb_map *m = kind == LB_KIND_PUB ? &c->e->pubs : &c->e->objs;
+  if (!arr)
+    return LB_ENOMEM;
+  while (lb_map_next(m, &i, NULL, &v)) {
+    struct lb_obj *o = v;
+    if (o->kind != kind || (ns && strcmp(o->ns, ns)))
+      continue;
+    if (k + 1 >= cap) {
+      struct lb_obj **na = realloc(arr, 2 * cap * sizeof *arr);
+      if (!na) {
+        free(arr);
+        return LB_ENOMEM;
+      }
+      arr = na;
+      cap *= 2;
+    }
+    arr[k++] = o;
+  }
+  qsort(arr, k, sizeof *arr, cmp_obj_name);
+  *out = arr;
+  *n = k;
+  return 0;
+}
+
+struct lb_obj *lb_rctx_workload(struct lb_rctx *c, const char *uid) {
+  return uid && *uid ? lb_map_get(&c->e->workloads, uid) : NULL;
+}
+
+int lb_rctx_mark(struct lb_rctx *c, const struct lb_obj *o) {
+  return mark_obj(c->e, o);
+}
+
+void lb_rctx_init(struct lb_rctx *c, struct lb_engine *e,
+                  const struct lb_event *ev, struct lb_decision *d) {
+  memset(c, 0, sizeof *c);
+  c->e = e;
+  c->opts = &e->opts;
+  c->ev = ev;
+  c->now = ev->at_ms;
+  c->d = d;
+  lb_buf_init(&c->reason);
+}
+
 static int add_inflight(struct lb_engine *e, const struct lb_action *a,
                         const char *owner_key, struct lb_obj *owner) {
   char id[32];
@@ -515,11 +661,11 @@ static int add_inflight(struct lb_engine *e, const struct lb_action *a,
     inflight_free(f);
     return LB_ENOMEM;
   }
-  if (owner && owner->kind == LB_KIND_CLONESET) {
-    struct lb_cloneset *c = (struct lb_cloneset *)owner;
-    int *cnt = f->cls == CLS_POD      ? &c->inflight_pods
-               : f->cls == CLS_STATUS ? &c->inflight_status
-                                      : &c->inflight_revs;
+  struct lb_owner *w = lb_obj_owner(owner);
+  if (w) {
+    int *cnt = f->cls == CLS_POD      ? &w->inflight_pods
+               : f->cls == CLS_STATUS ? &w->inflight_status
+                                      : &w->inflight_revs;
     (*cnt)++;
   }
   return 0;
@@ -589,12 +735,16 @@ static int run_reducer(struct lb_engine *e, struct lb_event *ev,
     rc = c.reason.err;
   if (rc)
     goto out;
-  struct lb_cloneset *cs = (struct lb_cloneset *)o; /* only reducer kind */
+  struct lb_owner *w = lb_obj_owner(o);
+  if (LB_NEVER(!w)) {
+    rc = LB_EINVAL;
+    goto out;
+  }
   rh = XXH3_64bits(c.reason.p ? c.reason.p : "", c.reason.len);
-  cs->wakeup_ms = c.wakeup_ms;
-  if (!d.n_actions && rh == cs->last_reason)
+  w->wakeup_ms = c.wakeup_ms;
+  if (!d.n_actions && rh == w->last_reason)
     goto out; /* nothing new to say */
-  cs->last_reason = rh;
+  w->last_reason = rh;
   d.reducer = lb_strdup(r->name);
   d.kind = lb_strdup(lb_kind_name(o->kind));
   d.ns = lb_strdup(o->ns);
@@ -634,14 +784,24 @@ int lb_engine_apply(struct lb_engine *e, struct lb_event *ev,
   if (ev->source == LB_SRC_ADMISSION && ev->type == LB_EV_REVIEW &&
       (rc = lb_admission_review(e, ev, out)))
     return rc;
-  if (!e->dirty.n)
-    return 0;
-  keys = lb_map_sorted(&e->dirty);
-  if (!keys)
-    return LB_ENOMEM;
-  for (size_t i = 0; keys[i] && !rc; i++)
-    rc = run_reducer(e, ev, keys[i], out);
-  free(keys);
+  /* A reconcile may mark another owner (a CloneSet recording a disruption
+   * in a PUB's ledger): run rounds until nothing is dirty. Each round is
+   * sorted by key; the bound only guards against a reducer bug. */
+  for (int round = 0; e->dirty.n && !rc; round++) {
+    struct lb_map now = e->dirty;
+    if (LB_NEVER(round == 8))
+      break;
+    lb_map_init(&e->dirty);
+    keys = lb_map_sorted(&now);
+    if (!keys) {
+      lb_map_release(&now);
+      return LB_ENOMEM;
+    }
+    for (size_t i = 0; keys[i] && !rc; i++)
+      rc = run_reducer(e, ev, keys[i], out);
+    free(keys);
+    lb_map_release(&now);
+  }
   lb_map_release(&e->dirty);
   return rc;
 }
@@ -658,10 +818,10 @@ int64_t lb_engine_next_wakeup(const struct lb_engine *e) {
   size_t i = 0;
   void *v;
   int64_t best = 0;
-  while (lb_map_next(&e->owners, &i, NULL, &v)) {
-    const struct lb_cloneset *c = v;
-    if (c->wakeup_ms && (!best || c->wakeup_ms < best))
-      best = c->wakeup_ms;
+  while (lb_map_next(&e->reconciled, &i, NULL, &v)) {
+    const struct lb_owner *w = lb_obj_owner(v);
+    if (w->wakeup_ms && (!best || w->wakeup_ms < best))
+      best = w->wakeup_ms;
   }
   return best;
 }
@@ -826,19 +986,19 @@ int lb_engine_restore(struct lb_engine *e, const char *blob, size_t len) {
         break;
       uint64_t lr = 0;
       int64_t wk = 0;
-      if (o->kind == LB_KIND_CLONESET) {
-        lr = ((struct lb_cloneset *)o)->last_reason;
-        wk = ((struct lb_cloneset *)o)->wakeup_ms;
+      struct lb_owner *w = lb_obj_owner(o);
+      char key[KEYLEN];
+      if (w) {
+        lr = w->last_reason;
+        wk = w->wakeup_ms;
       }
+      key_of(key, sizeof key, lb_kind_name(o->kind), o->ns, o->name);
       rc = upsert(e, o);
-      if (!rc && is_cs) { /* upsert of a new object keeps decoded values */
-        char key[KEYLEN];
-        struct lb_cloneset *c;
-        key_of(key, sizeof key, "CloneSet", o->ns, o->name);
-        c = lb_map_get(&e->objs, key);
-        if (c) {
-          c->last_reason = lr;
-          c->wakeup_ms = wk;
+      if (!rc && w) { /* the engine bookkeeping as it was snapshotted */
+        w = lb_obj_owner(lb_map_get(&e->objs, key));
+        if (w) {
+          w->last_reason = lr;
+          w->wakeup_ms = wk;
         }
       }
     }

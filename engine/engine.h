@@ -33,9 +33,15 @@ struct lb_engine;
 struct lb_engine_opts {
   int slow_start; /* create pods in batches 1,2,4,... (1) */
   int max_batch;  /* cap on one batch of pod creations (500) */
+  /* admission (kruise-spec §0.1 gates; logbook's defaults differ from
+   * v1.8.4's, which ship them off, and match OpenKruise's e2e setup) */
+  int deletion_protection; /* ResourcesDeletionProtection (1) */
+  int crd_cascading;       /* DeletionProtectionForCRDCascadingGate (1) */
+  int pub_delete_gate;     /* PodUnavailableBudgetDeleteGate (1) */
+  int pub_update_gate;     /* PodUnavailableBudgetUpdateGate (1) */
 };
 #define LB_ENGINE_OPTS_INIT                                                    \
-  { 1, 500 }
+  { 1, 500, 1, 1, 1, 1 }
 
 int lb_engine_new(const struct lb_engine_opts *opts, struct lb_engine **out);
 void lb_engine_free(struct lb_engine *e);

@@ -4,6 +4,7 @@
 
 #include <json-c/json.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +57,53 @@ size_t lb_kv_size(const char *kv) {
   while (*p)
     p += strlen(p) + 1;
   return (size_t)(p - kv) + 1;
+}
+
+size_t lb_kv_count(const char *kv) {
+  size_t n = 0;
+  LB_KV_FOR(kv, k, v) {
+    (void)k;
+    (void)v;
+    n++;
+  }
+  return n;
+}
+
+int lb_kv_set(char **kv, const char *key, const char *val) {
+  struct lb_buf b = LB_BUF_INIT;
+  int done = 0;
+  LB_KV_FOR(*kv, k, v) {
+    int c = strcmp(k, key);
+    if (c == 0) {
+      done = 1;
+      if (val) {
+        lb_buf_add(&b, k, strlen(k) + 1);
+        lb_buf_add(&b, val, strlen(val) + 1);
+      }
+      continue;
+    }
+    if (c > 0 && !done) {
+      done = 1;
+      if (val) {
+        lb_buf_add(&b, key, strlen(key) + 1);
+        lb_buf_add(&b, val, strlen(val) + 1);
+      }
+    }
+    lb_buf_add(&b, k, strlen(k) + 1);
+    lb_buf_add(&b, v, strlen(v) + 1);
+  }
+  if (!done && val) {
+    lb_buf_add(&b, key, strlen(key) + 1);
+    lb_buf_add(&b, val, strlen(val) + 1);
+  }
+  lb_buf_add(&b, "", 1);
+  if (b.err) {
+    lb_buf_release(&b);
+    return LB_ENOMEM;
+  }
+  free(*kv);
+  *kv = lb_buf_detach(&b, NULL);
+  return 0;
 }
 
 struct kvpair {
@@ -735,6 +783,117 @@ static int decode_crev(struct json_object *root, struct lb_crev *r,
   return 0;
 }
 
+static int decode_pvc(struct json_object *root, struct lb_pvc *v) {
+  const char *ph = jstr(jget(root, "status"), "phase");
+  v->bound = ph && !strcmp(ph, "Bound");
+  return 0;
+}
+
+static int decode_workload(struct json_object *root, struct lb_workload *w,
+                           const char **why) {
+  int64_t v;
+  int rc = jint(jget(root, "spec"), "replicas", 1, &v, why,
+                "spec.replicas: expected an integer");
+  if (rc)
+    return rc;
+  w->replicas = (int)(v < 0 ? 0 : v > 1000000 ? 1000000 : v);
+  return 0;
+}
+
+/* Status pod maps {pod: RFC 3339 time} -> packed kv pod -> epoch ms. */
+static int pack_time_map(struct json_object *m, char **out) {
+  *out = NULL;
+  if (m && json_object_is_type(m, json_type_object)) {
+    json_object_object_foreach(m, k, v) {
+      int64_t ms = 0;
+      char num[32];
+      if (!json_object_is_type(v, json_type_string) ||
+          lb_time_parse(json_object_get_string(v), &ms))
+        continue;
+      snprintf(num, sizeof num, "%lld", (long long)ms);
+      if (lb_kv_set(out, k, num))
+        return LB_ENOMEM;
+    }
+  }
+  if (!*out && !(*out = calloc(1, 1)))
+    return LB_ENOMEM;
+  return 0;
+}
+
+static int decode_pub(struct json_object *root, struct lb_pub *p,
+                      const char **why) {
+  struct json_object *spec = jget(root, "spec"), *st = jget(root, "status");
+  struct json_object *ref = jget(spec, "targetRef");
+  struct json_object *ann = jget(jget(root, "metadata"), "annotations");
+  const char *ops = jstr(ann, "kruise.io/pub-protect-operations");
+  const char *tot = jstr(ann, "pub.kruise.io/protect-total-replicas");
+  int64_t x;
+  int rc;
+  if (jget(spec, "selector")) {
+    p->has_selector = 1;
+    if ((rc = selector_decode(jget(spec, "selector"), &p->selector, why)))
+      return rc;
+  }
+  if (ref) {
+    p->target_api_version =
+        lb_strdup(jstr(ref, "apiVersion") ? jstr(ref, "apiVersion") : "");
+    p->target_kind = lb_strdup(jstr(ref, "kind") ? jstr(ref, "kind") : "");
+    p->target_name = lb_strdup(jstr(ref, "name") ? jstr(ref, "name") : "");
+    if (!p->target_api_version || !p->target_kind || !p->target_name)
+      return LB_ENOMEM;
+  }
+  if (lb_intstr_from_json(jget(spec, "maxUnavailable"), &p->max_unavailable)) {
+    *why = "spec.maxUnavailable: expected a non-negative integer or a percent";
+    return LB_EPARSE;
+  }
+  if (lb_intstr_from_json(jget(spec, "minAvailable"), &p->min_available)) {
+    *why = "spec.minAvailable: expected a non-negative integer or a percent";
+    return LB_EPARSE;
+  }
+  p->protect_ops = LB_PUB_OP_DELETE | LB_PUB_OP_UPDATE | LB_PUB_OP_EVICT;
+  if (ops && *ops) {
+    p->protect_ops = 0;
+    for (const char *q = ops; *q;) {
+      size_t n = strcspn(q, ",");
+      p->protect_ops |= n == 6 && !strncmp(q, "DELETE", 6)   ? LB_PUB_OP_DELETE
+                        : n == 6 && !strncmp(q, "UPDATE", 6) ? LB_PUB_OP_UPDATE
+                        : n == 5 && !strncmp(q, "EVICT", 5)  ? LB_PUB_OP_EVICT
+                                                             : 0;
+      q += n + (q[n] == ',');
+    }
+  }
+  p->protect_total = -1;
+  if (tot && *tot) {
+    char *end;
+    long v = strtol(tot, &end, 10);
+    if (!*end && v >= 0 && v <= 1000000)
+      p->protect_total = (int)v;
+  }
+  struct lb_pub_status *s = &p->status;
+  jint(st, "observedGeneration", 0, &s->observed_generation, why, "");
+  jint(st, "desiredAvailable", 0, &x, why, "");
+  s->desired_available = (int)x;
+  jint(st, "currentAvailable", 0, &x, why, "");
+  s->current_available = (int)x;
+  jint(st, "unavailableAllowed", 0, &x, why, "");
+  s->unavailable_allowed = (int)x;
+  jint(st, "totalReplicas", 0, &x, why, "");
+  s->total_replicas = (int)x;
+  *why = NULL;
+  if ((rc = pack_time_map(jget(st, "disruptedPods"), &s->disrupted)) ||
+      (rc = pack_time_map(jget(st, "unavailablePods"), &s->unavailable)))
+    return rc;
+  /* the ledger starts as what the apiserver holds (engine.c merges it
+   * with the engine's own records on every update) */
+  p->led_disrupted = lb_strndup(s->disrupted, lb_kv_size(s->disrupted));
+  p->led_unavailable = lb_strndup(s->unavailable, lb_kv_size(s->unavailable));
+  if (!p->led_disrupted || !p->led_unavailable)
+    return LB_ENOMEM;
+  memcpy(p->led_disrupted, s->disrupted, lb_kv_size(s->disrupted));
+  memcpy(p->led_unavailable, s->unavailable, lb_kv_size(s->unavailable));
+  return 0;
+}
+
 static void pod_derive(struct lb_pod *p) {
   const char *v;
   p->rev = (v = lb_kv_get(p->o.labels, "controller-revision-hash")) ? v : "";
@@ -753,8 +912,13 @@ static struct lb_obj *obj_alloc(int kind) {
   size_t sz = kind == LB_KIND_POD        ? sizeof(struct lb_pod)
               : kind == LB_KIND_CLONESET ? sizeof(struct lb_cloneset)
               : kind == LB_KIND_CREV     ? sizeof(struct lb_crev)
-              : kind == LB_KIND_PVC      ? sizeof(struct lb_obj)
-                                         : 0;
+              : kind == LB_KIND_PVC      ? sizeof(struct lb_pvc)
+              : kind == LB_KIND_PUB      ? sizeof(struct lb_pub)
+              : kind == LB_KIND_DEPLOY || kind == LB_KIND_RS ||
+                      kind == LB_KIND_STS || kind == LB_KIND_ASTS ||
+                      kind == LB_KIND_UD
+                  ? sizeof(struct lb_workload)
+                  : 0;
   struct lb_obj *o = sz ? calloc(1, sz) : NULL;
   if (o)
     o->kind = kind;
@@ -790,6 +954,12 @@ int lb_obj_decode(struct json_object *root, struct lb_obj **out,
     rc = decode_cloneset(root, (struct lb_cloneset *)o, why);
   else if (!rc && kind == LB_KIND_CREV)
     rc = decode_crev(root, (struct lb_crev *)o, why);
+  else if (!rc && kind == LB_KIND_PVC)
+    rc = decode_pvc(root, (struct lb_pvc *)o);
+  else if (!rc && kind == LB_KIND_PUB)
+    rc = decode_pub(root, (struct lb_pub *)o, why);
+  else if (!rc && kind > LB_KIND_PUB)
+    rc = decode_workload(root, (struct lb_workload *)o, why);
   if (rc) {
     lb_obj_free(o);
     return rc;
@@ -842,6 +1012,16 @@ void lb_obj_free(struct lb_obj *o) {
     free(c->owned);
   } else if (o->kind == LB_KIND_CREV) {
     free(((struct lb_crev *)o)->data);
+  } else if (o->kind == LB_KIND_PUB) {
+    struct lb_pub *p = (struct lb_pub *)o;
+    selector_release(&p->selector);
+    free(p->target_api_version);
+    free(p->target_kind);
+    free(p->target_name);
+    free(p->status.disrupted);
+    free(p->status.unavailable);
+    free(p->led_disrupted);
+    free(p->led_unavailable);
   }
   free(o);
 }
@@ -971,6 +1151,45 @@ int lb_obj_encode(const struct lb_obj *o, struct lb_buf *b) {
     const struct lb_crev *r = (const struct lb_crev *)o;
     enc_int(b, "revision", r->revision);
     enc_str(b, "data", r->data);
+  } else if (o->kind == LB_KIND_PVC) {
+    enc_int(b, "bound", ((const struct lb_pvc *)o)->bound);
+  } else if (o->kind == LB_KIND_PUB) {
+    const struct lb_pub *p = (const struct lb_pub *)o;
+    const struct lb_pub_status *s = &p->status;
+    enc_int(b, "has_sel", p->has_selector);
+    enc_kv(b, "sel_ml", p->selector.match_labels);
+    lb_buf_adds(b, ",\"sel_req\":[");
+    for (size_t i = 0; i < p->selector.n_reqs; i++) {
+      lb_buf_addf(b, "%s{\"op\":%d", i ? "," : "", p->selector.reqs[i].op);
+      enc_str(b, "key", p->selector.reqs[i].key);
+      enc_list(b, "values", p->selector.reqs[i].values);
+      lb_buf_adds(b, "}");
+    }
+    lb_buf_adds(b, "]");
+    enc_int(b, "sel_empty", p->selector.empty);
+    enc_str(b, "t_api", p->target_api_version);
+    enc_str(b, "t_kind", p->target_kind);
+    enc_str(b, "t_name", p->target_name);
+    enc_intstr(b, "max_unavailable", &p->max_unavailable);
+    enc_intstr(b, "min_available", &p->min_available);
+    enc_int(b, "ops", p->protect_ops);
+    enc_int(b, "total", p->protect_total);
+    enc_int(b, "st_gen", s->observed_generation);
+    lb_buf_addf(b, ",\"st\":[%d,%d,%d,%d]", s->desired_available,
+                s->current_available, s->unavailable_allowed,
+                s->total_replicas);
+    enc_kv(b, "st_disrupted", s->disrupted);
+    enc_kv(b, "st_unavailable", s->unavailable);
+    enc_kv(b, "led_disrupted", p->led_disrupted);
+    enc_kv(b, "led_unavailable", p->led_unavailable);
+  } else if (o->kind > LB_KIND_PUB) {
+    enc_int(b, "replicas", ((const struct lb_workload *)o)->replicas);
+  }
+  if (o->kind == LB_KIND_PUB) { /* engine bookkeeping (CloneSet: above) */
+    const struct lb_owner *w = &((const struct lb_pub *)o)->own;
+    /* in-flight counts are rebuilt from the in-flight actions at restore */
+    lb_buf_addf(b, ",\"own\":[%lld,\"%016llx\"]", (long long)w->wakeup_ms,
+                (unsigned long long)w->last_reason);
   }
   return lb_buf_adds(b, "}");
 }
@@ -1155,12 +1374,83 @@ int lb_obj_restore(struct json_object *e, struct lb_obj **out) {
     r->revision = r_int(e, "revision");
     if ((rc = r_str(e, "data", &r->data)))
       goto fail;
+  } else if (kind == LB_KIND_PVC) {
+    ((struct lb_pvc *)o)->bound = (int)r_int(e, "bound");
+  } else if (kind == LB_KIND_PUB) {
+    struct lb_pub *p = (struct lb_pub *)o;
+    struct lb_pub_status *s = &p->status;
+    struct json_object *reqs = jget(e, "sel_req"), *st = jget(e, "st"),
+                       *own = jget(e, "own");
+    if (!json_object_is_type(reqs, json_type_array) ||
+        !json_object_is_type(st, json_type_array) ||
+        json_object_array_length(st) != 4 ||
+        !json_object_is_type(own, json_type_array) ||
+        json_object_array_length(own) != 2) {
+      rc = LB_ECORRUPT;
+      goto fail;
+    }
+    p->has_selector = (int)r_int(e, "has_sel");
+    if ((rc = pack_kv(jget(e, "sel_ml"), &p->selector.match_labels, &why,
+                      "sel_ml")))
+      goto fail;
+    size_t n = json_object_array_length(reqs);
+    p->selector.reqs = calloc(n + 1, sizeof *p->selector.reqs);
+    if (!p->selector.reqs) {
+      rc = LB_ENOMEM;
+      goto fail;
+    }
+    for (size_t i = 0; i < n; i++) {
+      struct json_object *r = json_object_array_get_idx(reqs, i);
+      p->selector.n_reqs = i + 1;
+      p->selector.reqs[i].op = (int)r_int(r, "op");
+      if ((rc = r_str(r, "key", &p->selector.reqs[i].key)) ||
+          (rc = pack_list(jget(r, "values"), &p->selector.reqs[i].values, &why,
+                          "values")))
+        goto fail;
+    }
+    p->selector.empty = (int)r_int(e, "sel_empty");
+    if ((rc = r_str(e, "t_api", &p->target_api_version)) ||
+        (rc = r_str(e, "t_kind", &p->target_kind)) ||
+        (rc = r_str(e, "t_name", &p->target_name)))
+      goto fail;
+    r_intstr(e, "max_unavailable", &p->max_unavailable);
+    r_intstr(e, "min_available", &p->min_available);
+    p->protect_ops = (int)r_int(e, "ops");
+    p->protect_total = (int)r_int(e, "total");
+    s->observed_generation = r_int(e, "st_gen");
+    s->desired_available =
+        json_object_get_int(json_object_array_get_idx(st, 0));
+    s->current_available =
+        json_object_get_int(json_object_array_get_idx(st, 1));
+    s->unavailable_allowed =
+        json_object_get_int(json_object_array_get_idx(st, 2));
+    s->total_replicas = json_object_get_int(json_object_array_get_idx(st, 3));
+    if ((rc = pack_kv(jget(e, "st_disrupted"), &s->disrupted, &why, "d")) ||
+        (rc = pack_kv(jget(e, "st_unavailable"), &s->unavailable, &why, "u")) ||
+        (rc =
+             pack_kv(jget(e, "led_disrupted"), &p->led_disrupted, &why, "d")) ||
+        (rc = pack_kv(jget(e, "led_unavailable"), &p->led_unavailable, &why,
+                      "u")))
+      goto fail;
+    p->wakeup_ms = json_object_get_int64(json_object_array_get_idx(own, 0));
+    const char *lr = json_object_get_string(json_object_array_get_idx(own, 1));
+    p->last_reason = lr ? strtoull(lr, NULL, 16) : 0;
+  } else if (kind > LB_KIND_PUB) {
+    ((struct lb_workload *)o)->replicas = (int)r_int(e, "replicas");
   }
   *out = o;
   return 0;
 fail:
   lb_obj_free(o);
   return rc == LB_EPARSE ? LB_ECORRUPT : rc;
+}
+
+struct lb_owner *lb_obj_owner(struct lb_obj *o) {
+  if (o && o->kind == LB_KIND_CLONESET)
+    return &((struct lb_cloneset *)o)->own;
+  if (o && o->kind == LB_KIND_PUB)
+    return &((struct lb_pub *)o)->own;
+  return NULL;
 }
 
 int lb_pod_active(const struct lb_pod *p) {

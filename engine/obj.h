@@ -20,7 +20,13 @@ struct json_object;
   X(POD, "", "Pod")                                                            \
   X(CLONESET, "apps.kruise.io", "CloneSet")                                    \
   X(CREV, "apps", "ControllerRevision")                                        \
-  X(PVC, "", "PersistentVolumeClaim")
+  X(PVC, "", "PersistentVolumeClaim")                                          \
+  X(PUB, "policy.kruise.io", "PodUnavailableBudget")                           \
+  X(DEPLOY, "apps", "Deployment")                                              \
+  X(RS, "apps", "ReplicaSet")                                                  \
+  X(STS, "apps", "StatefulSet")                                                \
+  X(ASTS, "apps.kruise.io", "StatefulSet")                                     \
+  X(UD, "apps.kruise.io", "UnitedDeployment")
 
 enum lb_kind {
   LB_KIND_NONE = 0,
@@ -36,6 +42,10 @@ const char *lb_kind_group(int kind);                     /* "" */
 /* --- packed label/annotation sets ------------------------------------- */
 const char *lb_kv_get(const char *kv, const char *key); /* value or NULL */
 size_t lb_kv_size(const char *kv); /* bytes incl. terminator; 1 if empty */
+/* Sets (val != NULL) or removes (val == NULL) key in the sorted packed set
+ * *kv (reallocated; NULL is an empty set). Returns 0 or LB_ENOMEM. */
+int lb_kv_set(char **kv, const char *key, const char *val);
+size_t lb_kv_count(const char *kv);
 #define LB_KV_FOR(kv, k, v)                                                    \
   for (const char *k = (kv), *v = (kv) ? (kv) + strlen(kv) + 1 : NULL;         \
        k && *k; k = v + strlen(v) + 1, v = *k ? k + strlen(k) + 1 : NULL)
@@ -140,6 +150,20 @@ struct lb_cs_status {
   int collision_count;
 };
 
+/* Engine bookkeeping of every object a reducer reconciles (CloneSet,
+ * PodUnavailableBudget): in-flight action counts by class, the next wakeup
+ * and the hash of the last recorded reason. Not decoded; kept across
+ * updates of the object; part of the canonical encoding (snapshots). */
+#define LB_OWNER_FIELDS                                                        \
+  int inflight_pods;    /* pod create/delete/patch actions in flight */        \
+  int inflight_status;  /* status patches in flight */                         \
+  int inflight_revs;    /* other actions (ControllerRevisions, PVCs) */        \
+  int64_t wakeup_ms;    /* reconcile again at this time (0 = none) */          \
+  uint64_t last_reason; /* hash of the last recorded reason */
+struct lb_owner {
+  LB_OWNER_FIELDS
+};
+
 struct lb_cloneset {
   struct lb_obj o;
   int replicas;                /* spec.replicas, default 1 */
@@ -164,11 +188,54 @@ struct lb_cloneset {
   size_t n_pods, cap_pods;
   struct lb_obj **owned; /* owned ControllerRevisions and PVCs, unordered */
   size_t n_owned, cap_owned;
-  int inflight_pods;    /* pod create/delete/patch actions in flight */
-  int inflight_status;  /* status patches in flight */
-  int inflight_revs;    /* ControllerRevision creates in flight */
-  int64_t wakeup_ms;    /* reconcile again at this time (0 = none) */
-  uint64_t last_reason; /* hash of the last recorded reason */
+  union { /* the engine reads .own; cloneset.c reads the fields directly */
+    struct lb_owner own;
+    struct {
+      LB_OWNER_FIELDS
+    };
+  };
+};
+
+/* A PersistentVolumeClaim (owned by a CloneSet or not). */
+struct lb_pvc {
+  struct lb_obj o;
+  int bound; /* status.phase == Bound */
+};
+
+/* Deployment, ReplicaSet, StatefulSet (apps), Advanced StatefulSet,
+ * UnitedDeployment: only what PUB counting and deletion protection read. */
+struct lb_workload {
+  struct lb_obj o;
+  int replicas; /* spec.replicas, default 1 */
+};
+
+/* PodUnavailableBudget (kruise-spec §7). A pod record is a packed kv
+ * "pod\0<epoch ms>\0...": the observed status maps as decoded, and the
+ * engine's ledger (see pub.h) which is the authority for the verdicts. */
+enum { LB_PUB_OP_DELETE = 1, LB_PUB_OP_UPDATE = 2, LB_PUB_OP_EVICT = 4 };
+struct lb_pub_status {
+  int64_t observed_generation;
+  int desired_available, current_available, unavailable_allowed;
+  int total_replicas;
+  char *disrupted, *unavailable; /* packed kv pod -> ms (as observed) */
+};
+struct lb_pub {
+  struct lb_obj o;
+  struct lb_selector selector; /* spec.selector (absent: match_labels NULL) */
+  int has_selector;
+  char *target_api_version, *target_kind, *target_name; /* spec.targetRef */
+  struct lb_intstr max_unavailable, min_available;
+  int protect_ops;   /* LB_PUB_OP_* mask (annotation; default all) */
+  int protect_total; /* pub.kruise.io/protect-total-replicas, -1 = none */
+  struct lb_pub_status status; /* as last observed */
+  /* engine bookkeeping, not decoded (but encoded: snapshots) */
+  char *led_disrupted, *led_unavailable; /* the ledger: packed kv */
+  union {
+    struct lb_owner own;
+    struct {
+      LB_OWNER_FIELDS
+    };
+  };
 };
 
 struct lb_crev {
@@ -176,6 +243,10 @@ struct lb_crev {
   int64_t revision; /* .revision */
   char *data;       /* .data compact JSON */
 };
+
+/* The engine bookkeeping of a reconciled object, or NULL for kinds
+ * without a reducer. */
+struct lb_owner *lb_obj_owner(struct lb_obj *o);
 
 /* Decodes a parsed object into a compact struct of its kind, or *out =
  * NULL when the kind is not modelled. api_group/kind come from apiVersion

@@ -33,6 +33,7 @@ extern const struct lb_reducer lb_reducers[];
 extern const size_t lb_n_reducers;
 
 int lb_cloneset_reconcile(struct lb_rctx *c, struct lb_obj *o);
+int lb_pub_reconcile(struct lb_rctx *c, struct lb_obj *o); /* pub.c */
 
 /* Numbers, seals and chains d (identity and reason filled by the caller),
  * puts its actions in flight (all but RESPOND; owner_key/owner: whom the
@@ -52,5 +53,19 @@ struct lb_action *lb_rctx_action(struct lb_rctx *c, int verb, int kind,
                                  const char *sub, char *body);
 void lb_rctx_reasonf(struct lb_rctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Every object of `kind` in ns (NULL: all namespaces), sorted by
+ * (name, namespace) into a malloc'd array of borrowed pointers (caller
+ * frees *out). Walks the whole state: for rare paths (admission, PUB). */
+int lb_rctx_list(struct lb_rctx *c, int kind, const char *ns,
+                 struct lb_obj ***out, size_t *n);
+/* A workload (CloneSet, Deployment, ReplicaSet, StatefulSets,
+ * UnitedDeployment) by uid, or NULL. */
+struct lb_obj *lb_rctx_workload(struct lb_rctx *c, const char *uid);
+/* Marks o for a reconcile in this same fold (after the current one). */
+int lb_rctx_mark(struct lb_rctx *c, const struct lb_obj *o);
+/* A context for code that reads state outside a reducer (admission). */
+void lb_rctx_init(struct lb_rctx *c, struct lb_engine *e,
+                  const struct lb_event *ev, struct lb_decision *d);
 
 #endif
