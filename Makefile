@@ -5,7 +5,7 @@
 #   make bench      benchmarks -> docs/PERFORMANCE.md
 #   make check-layers / make format-check / make valgrind
 CC      ?= cc
-PKGS    := sqlite3 libuv json-c libcurl libxxhash yaml-0.1
+PKGS    := sqlite3 libuv json-c libcurl libxxhash yaml-0.1 openssl
 DEB_PKGS := build-essential pkg-config libsqlite3-dev libuv1-dev libjson-c-dev \
             libcurl4-openssl-dev libxxhash-dev sqlite3 libyaml-dev libssl-dev
 WARN    := -std=c11 -Wall -Wextra -Werror -Wvla -Wstrict-prototypes \
