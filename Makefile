@@ -29,7 +29,7 @@ STORE_SRC   := $(wildcard store/*.c)
 REPLAY_SRC  := $(wildcard replay/*.c)
 ADAPT_SRC   := $(filter-out adapters/main.c,$(wildcard adapters/*.c))
 TEST_SRC    := $(wildcard tests/*.c)
-BENCH_SRC   := $(wildcard bench/*.c)
+BENCH_SRC   := bench/bench.c
 GEN_SRC     := $(B)/gen/schema_sql.c
 
 LIB_OBJ   := $(patsubst %.c,$(B)/%.o,$(ENGINE_SRC) $(STORE_SRC) $(REPLAY_SRC) $(ADAPT_SRC)) $(B)/gen/schema_sql.o
@@ -70,6 +70,10 @@ $(B)/logbook-tests: $(TEST_OBJ) $(LIB_OBJ)
 $(B)/logbook-bench: $(BENCH_OBJ) $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# Admission webhook latency: 200 concurrent TLS requests on loopback.
+$(B)/logbook-webhook-bench: $(B)/bench/webhook_bench.o $(LIB_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 # Fault-injecting HTTPS proxy for end-to-end tests (tests/tools/faultproxy.c).
 $(B)/faultproxy: tests/tools/faultproxy.c
 	@mkdir -p $(dir $@)
@@ -93,8 +97,10 @@ test: deps
 	LB_ROOT=$(CURDIR) LOGBOOK=$(CURDIR)/$(B)/logbook $(B)/logbook-tests $(T)
 
 bench: deps
-	$(MAKE) $(B)/logbook-bench $(B)/logbook
+	$(MAKE) $(B)/logbook-bench $(B)/logbook-webhook-bench $(B)/logbook
 	LB_ROOT=$(CURDIR) $(B)/logbook-bench
+	$(B)/logbook-webhook-bench
+	LB_WHBENCH_DURABILITY=off $(B)/logbook-webhook-bench
 
 # engine/ is pure: no I/O libraries, nothing from store/replay/adapters.
 # store/ never includes adapters/ or replay/; replay/ never includes adapters/.

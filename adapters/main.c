@@ -29,7 +29,14 @@ static const char usage[] =
     "  manager [--kubeconfig F] [--journal F] [--metrics-bind ADDR:PORT]\n"
     "          [--leader-elect=true|false] [--lease-namespace NS]\n"
     "          [--lease-name N] [--qps Q] [--burst B] [--durability P]\n"
-    "        run the controllers against a kube-apiserver\n"
+    "          [--webhook-port P (0 = off)] [--webhook-host ADDR]\n"
+    "          [--webhook-url-base https://127.0.0.1:P | auto]\n"
+    "          [--webhook-cert-dir D] [--webhook-cert F --webhook-key F\n"
+    "          [--webhook-ca F]] [--webhook-service NS/NAME]\n"
+    "          [--webhook-namespace-selector KEY=VALUE]\n"
+    "          [--webhook-register=true|false]\n"
+    "        run the controllers (and admission webhooks) against a\n"
+    "        kube-apiserver\n"
     "  nodesim [--kubeconfig F] [--nodes N] [--seed N]\n"
     "        fake kubelets for a real apiserver: bind pods, report them\n"
     "        Running/Ready, restart containers on image change (tests)\n"
@@ -233,6 +240,43 @@ static int cmd_manager(int argc, char **argv) {
     } else if (flag_value(a, "--durability", argc, argv, &i, &v)) {
       if ((o.durability = lb_durability_parse(v)) < 0)
         return die_usage("--durability is always, batched or off");
+    } else if (flag_value(a, "--webhook-port", argc, argv, &i, &v)) {
+      char *end;
+      long p = strtol(v, &end, 10);
+      if (*end || p < 0 || p > 65535)
+        return die_usage("--webhook-port is a port number (0 = off)");
+      o.webhook_port = (int)p;
+    } else if (flag_value(a, "--webhook-host", argc, argv, &i, &v)) {
+      o.webhook_host = v;
+    } else if (flag_value(a, "--webhook-url-base", argc, argv, &i, &v)) {
+      if (strcmp(v, "auto") && strncmp(v, "https://", 8))
+        return die_usage("--webhook-url-base starts with https:// (or is "
+                         "auto)");
+      o.webhook_url_base = v;
+    } else if (flag_value(a, "--webhook-cert-dir", argc, argv, &i, &v)) {
+      o.webhook_cert_dir = v;
+    } else if (flag_value(a, "--webhook-cert", argc, argv, &i, &v)) {
+      o.webhook_cert = v;
+    } else if (flag_value(a, "--webhook-key", argc, argv, &i, &v)) {
+      o.webhook_key = v;
+    } else if (flag_value(a, "--webhook-ca", argc, argv, &i, &v)) {
+      o.webhook_ca = v;
+    } else if (flag_value(a, "--webhook-service", argc, argv, &i, &v)) {
+      static char svc[256];
+      char *slash;
+      lb_strlcpy(svc, v, sizeof svc);
+      if (!(slash = strchr(svc, '/')) || slash == svc || !slash[1])
+        return die_usage("--webhook-service is NAMESPACE/NAME");
+      *slash = '\0';
+      o.webhook_service_ns = svc;
+      o.webhook_service_name = slash + 1;
+    } else if (flag_value(a, "--webhook-namespace-selector", argc, argv, &i,
+                          &v)) {
+      if (!strchr(v, '=') || *v == '=')
+        return die_usage("--webhook-namespace-selector is KEY=VALUE");
+      o.webhook_ns_label = v;
+    } else if (!strncmp(a, "--webhook-register=", 19)) {
+      o.webhook_register = !strcmp(a + 19, "true");
     } else {
       fprintf(stderr, "logbook manager: unknown option %s\n", a);
       return 2;
