@@ -12,7 +12,9 @@
  * apart. Every response is checked (200, its uid); the journal must hold
  * one REVIEW event and one RESPOND action per request.
  *
- * Environment: LB_WHBENCH_CONC (200), LB_WHBENCH_ROUNDS (50),
+ * Environment: LB_WHBENCH_CONC (comma list of concurrencies, run one after
+ * the other on the same server; default "1,10,50,200"),
+ * LB_WHBENCH_ROUNDS (requests per connection, 50),
  * LB_WHBENCH_DURABILITY (batched | off | always; default batched),
  * LB_BENCH_DIR (scratch, /tmp).
  */
@@ -212,13 +214,7 @@ static void on_fail(void *ctx, int rc) {
   sv->failed = 1;
 }
 
-static void on_done(uv_async_t *a) {
-  struct server *sv = a->data;
-  lb_webhook_stop(sv->wh);
-  sv->wh = NULL;
-  uv_close((uv_handle_t *)&sv->check, NULL);
-  uv_close((uv_handle_t *)a, NULL);
-}
+static void on_done(uv_async_t *a) { uv_stop(a->loop); }
 
 static int cmp64(const void *a, const void *b) {
   int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -242,7 +238,7 @@ static int count_cb(void *ctx, int ncol, const char *const *names,
 }
 
 int main(void) {
-  int conc = (int)env_long("LB_WHBENCH_CONC", 200);
+  int conc = 0;
   int rounds = (int)env_long("LB_WHBENCH_ROUNDS", 50);
   const char *dur = getenv("LB_WHBENCH_DURABILITY");
   const char *dir = getenv("LB_BENCH_DIR");
@@ -293,7 +289,7 @@ int main(void) {
   wo.port = 0;
   wo.cert_file = cert;
   wo.key_file = key;
-  wo.max_conns = conc + 64;
+  wo.max_conns = 4096;
   if (lb_webhook_start(loop, &wo, NULL, NULL, &sv.wh, &err)) {
     fprintf(stderr, "webhook-bench: %s\n", err ? err : "cannot start");
     return 1;
@@ -306,25 +302,60 @@ int main(void) {
   done.data = &sv;
 
   curl_global_init(CURL_GLOBAL_DEFAULT);
-  memset(&cl, 0, sizeof cl);
-  cl.port = lb_webhook_port(sv.wh);
-  cl.conc = conc;
-  cl.rounds = rounds;
-  snprintf(cdir, sizeof cdir, "%s/certs/ca.crt", scratch);
-  cl.ca = cdir;
-  cl.lat_ns = calloc((size_t)conc * (size_t)rounds, sizeof *cl.lat_ns);
-  cl.first_ns = calloc((size_t)conc, sizeof *cl.first_ns);
-  cl.done = &done;
   uname(&un);
-  printf("webhook bench: %d concurrent TLS keep-alive connections x %d "
-         "requests, /mutate-pod, journal durability %s, %ld CPU(s), Linux "
-         "%s\n",
-         conc, rounds, lb_durability_name(jo.durability),
+  snprintf(cdir, sizeof cdir, "%s/certs/ca.crt", scratch);
+  const char *list = getenv("LB_WHBENCH_CONC");
+  char concs[256];
+  lb_strlcpy(concs, list && *list ? list : "1,10,50,200", sizeof concs);
+  long total = 0, errors = 0;
+  printf("webhook bench: TLS keep-alive connections on loopback, %d requests "
+         "each, POST /mutate-pod (pod CREATE, %zu-byte AdmissionReview), "
+         "journal durability %s, %ld CPU(s), Linux %s\n",
+         rounds, sizeof pod_review + 40, lb_durability_name(jo.durability),
          sysconf(_SC_NPROCESSORS_ONLN), un.release);
+  printf("| concurrent | requests | req/s | p50 ms | p90 ms | p99 ms | max ms "
+         "| first request (handshake) p50 / p99 ms | errors |\n"
+         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   fflush(stdout);
-  uv_thread_create(&th, client_main, &cl);
+  for (char *c = concs; c && *c;) {
+    char *comma = strchr(c, ',');
+    if (comma)
+      *comma = '\0';
+    conc = atoi(c);
+    c = comma ? comma + 1 : NULL;
+    if (conc <= 0)
+      continue;
+    memset(&cl, 0, sizeof cl);
+    cl.port = lb_webhook_port(sv.wh);
+    cl.conc = conc;
+    cl.rounds = rounds;
+    cl.ca = cdir;
+    cl.lat_ns = calloc((size_t)conc * (size_t)rounds, sizeof *cl.lat_ns);
+    cl.first_ns = calloc((size_t)conc, sizeof *cl.first_ns);
+    cl.done = &done;
+    uv_thread_create(&th, client_main, &cl);
+    uv_run(loop, UV_RUN_DEFAULT);
+    uv_thread_join(&th);
+    qsort(cl.lat_ns, cl.n_lat, sizeof *cl.lat_ns, cmp64);
+    qsort(cl.first_ns, cl.n_first, sizeof *cl.first_ns, cmp64);
+    long n = (long)cl.n_lat + (long)cl.n_first;
+    printf("| %d | %ld | %.0f | %.2f | %.2f | %.2f | %.2f | %.1f / %.1f | %ld "
+           "|\n",
+           conc, n, (double)n / cl.secs, pct(cl.lat_ns, cl.n_lat, 0.5),
+           pct(cl.lat_ns, cl.n_lat, 0.9), pct(cl.lat_ns, cl.n_lat, 0.99),
+           pct(cl.lat_ns, cl.n_lat, 1.0), pct(cl.first_ns, cl.n_first, 0.5),
+           pct(cl.first_ns, cl.n_first, 0.99), cl.errors);
+    fflush(stdout);
+    total += n;
+    errors += cl.errors;
+    free(cl.lat_ns);
+    free(cl.first_ns);
+  }
+  lb_webhook_stop(sv.wh);
+  sv.wh = NULL;
+  uv_close((uv_handle_t *)&sv.check, NULL);
+  uv_close((uv_handle_t *)&done, NULL);
   uv_run(loop, UV_RUN_DEFAULT);
-  uv_thread_join(&th);
   lb_runner_flush(&sv.run);
 
   long events = -1, responds = -1;
@@ -334,28 +365,14 @@ int main(void) {
                    count_cb, &events);
   lb_journal_query(j, "SELECT count(*) FROM actions WHERE verb='respond'",
                    count_cb, &responds);
-  qsort(cl.lat_ns, cl.n_lat, sizeof *cl.lat_ns, cmp64);
-  qsort(cl.first_ns, cl.n_first, sizeof *cl.first_ns, cmp64);
-  long total = (long)cl.n_lat + (long)cl.n_first;
-  printf("requests %ld in %.2f s (%.0f/s), errors %ld, commits %lld\n", total,
-         cl.secs, (double)total / cl.secs, cl.errors, (long long)sv.commits);
-  printf("steady state (%zu requests on open connections): p50 %.2f ms, p90 "
-         "%.2f ms, p99 %.2f ms, max %.2f ms\n",
-         cl.n_lat, pct(cl.lat_ns, cl.n_lat, 0.5), pct(cl.lat_ns, cl.n_lat, 0.9),
-         pct(cl.lat_ns, cl.n_lat, 0.99), pct(cl.lat_ns, cl.n_lat, 1.0));
-  printf("first request per connection, TLS handshake included (%zu): p50 "
-         "%.2f ms, p99 %.2f ms, max %.2f ms\n",
-         cl.n_first, pct(cl.first_ns, cl.n_first, 0.5),
-         pct(cl.first_ns, cl.n_first, 0.99), pct(cl.first_ns, cl.n_first, 1.0));
-  printf("journal: %ld REVIEW events, %ld RESPOND actions (want %ld each)\n",
-         events, responds, total);
-  int bad = cl.errors || events != total || responds != total || sv.failed;
+  printf("journal: %ld REVIEW events, %ld RESPOND actions (want %ld each); "
+         "%lld commits\n",
+         events, responds, total, (long long)sv.commits);
+  int bad = errors || events != total || responds != total || sv.failed;
   lb_runner_release(&sv.run);
   lb_engine_free(e);
   lb_journal_close(j);
   uv_loop_close(loop);
-  free(cl.lat_ns);
-  free(cl.first_ns);
   free(cert);
   free(key);
   free(ca_pem);
