@@ -65,6 +65,9 @@ struct conn {
   int keepalive; /* after the current response */
   int draining;  /* a closing response is queued: ignore further input */
   int continued; /* 100 Continue sent for the current request */
+  int lingering; /* closing response written, FIN sent: reading to EOF so
+                    the client (maybe still sending) reads the response */
+  uv_shutdown_t shut;
   uint64_t serial;
   uint64_t deadline; /* uv_now ms: handshake / request / verdict / idle */
   uint64_t t_ready;  /* uv_hrtime when the request was fully read */
@@ -198,11 +201,29 @@ struct wr {
   char data[];
 };
 
+static void on_shutdown(uv_shutdown_t *s, int status) {
+  (void)s;
+  (void)status; /* the connection closes at EOF or at the deadline */
+}
+
+/* Lingering close: a client still sending its body (e.g. after a 413) would
+ * get a reset instead of the response if we closed at once. */
+static void linger(struct conn *c) {
+  c->lingering = 1;
+  c->deadline = uv_now(&c->wh->io) + 2000;
+  if (uv_shutdown(&c->shut, (uv_stream_t *)&c->tcp, on_shutdown))
+    conn_close(c);
+}
+
 static void on_written(uv_write_t *w, int status) {
   struct wr *x = (struct wr *)w;
   struct conn *c = x->c;
-  if ((status < 0 || x->close_after) && c->state != C_CLOSING)
-    conn_close(c);
+  if (c->state != C_CLOSING) {
+    if (status < 0)
+      conn_close(c);
+    else if (x->close_after && !c->lingering)
+      linger(c);
+  }
   free(x);
 }
 
@@ -212,8 +233,8 @@ static void flush_tls(struct conn *c, int close_after) {
   if (c->state == C_CLOSING)
     return;
   if (!n) {
-    if (close_after)
-      conn_close(c);
+    if (close_after && !c->lingering)
+      linger(c);
     return;
   }
   struct wr *x = malloc(sizeof *x + n);
@@ -666,8 +687,13 @@ static void on_sweep(uv_timer_t *t) {
   struct conn *c = wh->conns, *next;
   for (; c; c = next) {
     next = c->next;
-    if (c->state == C_CLOSING || c->draining || c->deadline > now)
+    if (c->state == C_CLOSING || (c->draining && !c->lingering) ||
+        c->deadline > now)
       continue;
+    if (c->lingering) {
+      conn_close(c);
+      continue;
+    }
     assert_conn(c);
     uv_mutex_lock(&wh->mu);
     wh->timeouts++;
