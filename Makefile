@@ -139,7 +139,12 @@ fuzz:
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 	$(MAKE) $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
-	@mkdir -p build/fuzz/corpus-watchparse build/fuzz/corpus-kubeconfig
+	@mkdir -p build/fuzz/corpus-watchparse build/fuzz/corpus-kubeconfig build/fuzz/corpus-admission
+	@cd build/fuzz/corpus-admission && \
+	printf '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u1","kind":{"group":"","version":"v1","kind":"Pod"},"namespace":"n","name":"p","operation":"CREATE","object":{"kind":"Pod","metadata":{"name":"p","managedFields":[{"m":1}],"labels":{"a":"b"}}},"oldObject":null}}' >seed-pod && \
+	printf '{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{"uid":"u2","kind":{"group":"","version":"v1","kind":"Secret"},"operation":"UPDATE","object":{"kind":"Secret","metadata":{"managedFields":[],"name":"s"},"data":{"k":"dmFs","n":null},"stringData":{"x":"y\\u0041"}},"oldObject":{"data":{"k":"b2xk"},"data":{"d":"ZA=="}}}}' >seed-secret && \
+	printf '{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"","kind":{}}}' >seed-nouid && \
+	printf '{"kind":"AdmissionReview" , "request" : { "uid" : "\\u0075", "kind":{"kind":"K"}, "operation":"DELETE", "object" : { } } , "apiVersion" : "admission.k8s.io/v1" }  ' >seed-spaces
 	@cd build/fuzz/corpus-watchparse && \
 	printf '\000\000{"type":"ADDED","object":{"kind":"Pod","metadata":{"name":"a"}}}\n' >seed-added && \
 	printf '\007\000{"type":"MODIFIED","object":{"s":"q\\"}{[\\\\ \\u00e9 \303\251"}}\r\n\n{"object":{},"type":"DELETED"}\n' >seed-escapes && \
@@ -154,6 +159,12 @@ fuzz:
 	  (cd build/fuzz && ./fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
 	    -print_final_stats=1 corpus-$$t); \
 	done
+
+# The AdmissionReview decoder needs the (pure) engine for lb_event_prepare.
+build/fuzz/fuzz_admission: tests/fuzz/fuzz_admission.c adapters/admreview.c adapters/admreview.h $(ENGINE_SRC)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) $(shell pkg-config --cflags json-c libxxhash) -o $@ \
+	  $(filter %.c,$^) $(shell pkg-config --libs json-c libxxhash) -lm
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c adapters/%.c adapters/%.h engine/util.c engine/err.c
 	@mkdir -p $(dir $@)

@@ -185,7 +185,7 @@ static int edit_object(const char *s, size_t vs, size_t ve, int secret,
   memcpy(t, s + vs, n);
   t[n] = '\0';
   n = lb_json_strip_managed_fields(t, n);
-  if (secret || object_is_secret(t, n)) {
+  if (secret) {
     *redacted = 1;
     rc = redact_secret(&t, &n);
   }
@@ -303,6 +303,19 @@ static int transform(const char *path, const char *body, size_t len,
   secret = request_is_secret(d);
   start = ws(body, 0, len);
   stop = lb_json_skip_value(body, start, len);
+  /* A request about a Secret — by request.kind / resource, or because
+   * object or oldObject (any duplicate) says kind Secret — has data and
+   * stringData redacted in both objects. */
+  i = start;
+  while (!secret && next_member(body, len, &i, &ks, &ke, &vs, &ve)) {
+    size_t j = vs, ks2, ke2, vs2, ve2;
+    if (body[vs] != '{' || !key_eq(body, ks, ke, "request"))
+      continue;
+    while (!secret && next_member(body, len, &j, &ks2, &ke2, &vs2, &ve2))
+      if (body[vs2] == '{' && (key_eq(body, ks2, ke2, "object") ||
+                               key_eq(body, ks2, ke2, "oldObject")))
+        secret = object_is_secret(body + vs2, ve2 - vs2);
+  }
   /* every "request" member (duplicates included), every object/oldObject */
   i = start;
   while (!rc && next_member(body, len, &i, &ks, &ke, &vs, &ve)) {

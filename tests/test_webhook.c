@@ -183,10 +183,13 @@ TEST(admreview_secret_values_never_kept) {
    * otherwise) is redacted as well */
   static const char sneaky[] =
       REVIEW("admission.k8s.io/v1", "s-2",
-             POD_KIND ",\"operation\":\"CREATE\",\"object\":{\"kind\":"
-                      "\"Secret\",\"data\":{\"k\":\"dmFsdWU=\"}}");
+             POD_KIND ",\"operation\":\"UPDATE\",\"object\":{\"kind\":"
+                      "\"Secret\",\"data\":{\"k\":\"dmFsdWU=\"}},"
+                      "\"oldObject\":{\"data\":{\"k\":\"b2xk\"}}");
   ASSERT_OK(decode(sneaky, &ev, &info, why));
   ASSERT(!strstr(ev.body, "dmFsdWU="));
+  /* found by fuzz_admission: oldObject without a kind of its own */
+  ASSERT(!strstr(ev.body, "b2xk"));
   lb_event_release(&ev);
 }
 
