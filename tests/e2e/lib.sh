@@ -99,8 +99,9 @@ start_manager() { # [KUBECONFIG] [JOURNAL]
     rm -f "$WORK/manager.stop"
     (
       while [ ! -f "$WORK/manager.stop" ]; do
+        # shellcheck disable=SC2086 # MANAGER_ARGS: extra flags, word-split
         "$LOGBOOK" manager --kubeconfig "${1:-$KUBECONFIG}" --journal "${2:-$WORK/manager.db}" \
-          --identity e2e-manager --metrics-bind 127.0.0.1:18080 >>"$WORK/manager.log" 2>&1 || true
+          --identity e2e-manager --metrics-bind 127.0.0.1:18080 ${MANAGER_ARGS:-} >>"$WORK/manager.log" 2>&1 || true
         echo "supervisor: manager exited" >>"$WORK/manager.log"
         sleep 0.5
       done
