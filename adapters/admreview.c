@@ -250,8 +250,7 @@ static int validate(const char *body, size_t len, struct decoded *d,
   lb_strlcpy(info->api_version, s, sizeof info->api_version);
   if (!json_object_object_get_ex(d->root, "request", &d->req) ||
       !json_object_is_type(d->req, json_type_object))
-    return bad(why, wl, LB_EINVAL,
-               "AdmissionReview has no \"request\" object");
+    return bad(why, wl, LB_EINVAL, "AdmissionReview has no \"request\" object");
   s = jstr(d->req, "uid");
   if (!s || !*s)
     return bad(why, wl, LB_EINVAL,

@@ -33,10 +33,10 @@
 /* What the server needs to know about a decoded request (copied strings,
  * NUL-terminated, truncated to the array size). */
 struct lb_admreview_info {
-  char uid[129];       /* request.uid */
+  char uid[129];        /* request.uid */
   char api_version[32]; /* "admission.k8s.io/v1" or ".../v1beta1" */
-  char operation[16];  /* CREATE | UPDATE | DELETE | CONNECT */
-  int secret;          /* 1 when Secret values were redacted */
+  char operation[16];   /* CREATE | UPDATE | DELETE | CONNECT */
+  int secret;           /* 1 when Secret values were redacted */
 };
 
 /* Builds the event body {"path":path,"review":...} from an HTTP body of len

@@ -36,18 +36,18 @@ struct lb_manager_opts {
   int burst;                   /* (50) */
   int durability;              /* enum lb_durability */
   /* admission webhooks */
-  int webhook_port;               /* (0 = off) */
-  const char *webhook_host;       /* listen address (0.0.0.0) */
-  const char *webhook_url_base;   /* "https://127.0.0.1:PORT"; NULL = by
-                                     Service */
-  const char *webhook_cert_dir;   /* generated CA + cert (webhook-certs) */
-  const char *webhook_cert;       /* given serving cert (PEM) or NULL */
-  const char *webhook_key;        /* its key */
-  const char *webhook_ca;         /* caBundle file (default: the cert) */
-  const char *webhook_service_ns; /* (kruise-system) */
+  int webhook_port;                 /* (0 = off) */
+  const char *webhook_host;         /* listen address (0.0.0.0) */
+  const char *webhook_url_base;     /* "https://127.0.0.1:PORT"; NULL = by
+                                       Service */
+  const char *webhook_cert_dir;     /* generated CA + cert (webhook-certs) */
+  const char *webhook_cert;         /* given serving cert (PEM) or NULL */
+  const char *webhook_key;          /* its key */
+  const char *webhook_ca;           /* caBundle file (default: the cert) */
+  const char *webhook_service_ns;   /* (kruise-system) */
   const char *webhook_service_name; /* (logbook-webhook-service) */
-  const char *webhook_ns_label;   /* "k=v" extra namespaceSelector (tests) */
-  int webhook_register;           /* apply the configurations (1) */
+  const char *webhook_ns_label;     /* "k=v" extra namespaceSelector (tests) */
+  int webhook_register;             /* apply the configurations (1) */
 };
 
 void lb_manager_opts_init(struct lb_manager_opts *o);

@@ -18,7 +18,7 @@
 
 #define HEAD_MAX (16 * 1024)
 #define N_BUCKETS 11
-static const double bucket_ms[N_BUCKETS] = {0.25, 0.5, 1,  2,   5,   10,
+static const double bucket_ms[N_BUCKETS] = {0.25, 0.5, 1,   2,   5,   10,
                                             25,   50,  100, 250, 1000};
 
 static const struct {
@@ -83,9 +83,9 @@ struct lb_webhook_req {
   uint64_t t_ready;
   struct lb_event ev;
   char uid[129];
-  int status;         /* response: 200, or an error status */
-  char *body;         /* response body (malloc'd) */
-  const char *ctype;  /* static */
+  int status;                  /* response: 200, or an error status */
+  char *body;                  /* response body (malloc'd) */
+  const char *ctype;           /* static */
   struct lb_webhook_req *next; /* queue / same-uid FIFO link */
 };
 
@@ -421,8 +421,8 @@ static void process(struct conn *c) {
   struct lb_webhook *wh = c->wh;
   char *p, *eoh, *line, *end;
   size_t head_len, clen = 0;
-  int have_len = 0, chunked = 0, http10 = 0, conn_close_hdr = 0,
-      conn_keep = 0, expect = 0;
+  int have_len = 0, chunked = 0, http10 = 0, conn_close_hdr = 0, conn_keep = 0,
+      expect = 0;
   if (c->state != C_READING || !c->in.len || c->draining)
     return;
   p = c->in.p;
@@ -980,8 +980,8 @@ int lb_webhook_start(uv_loop_t *main_loop, const struct lb_webhook_opts *o,
     rc = uv_tcp_getsockname(&wh->listener, (struct sockaddr *)&ss, &namelen);
   if (rc) {
     struct lb_buf b = LB_BUF_INIT;
-    lb_buf_addf(&b, "cannot listen on %s:%d for webhooks: %s", o->host,
-                o->port, uv_strerror(rc));
+    lb_buf_addf(&b, "cannot listen on %s:%d for webhooks: %s", o->host, o->port,
+                uv_strerror(rc));
     *err = lb_buf_detach(&b, NULL);
     uv_walk(&wh->io, close_all, wh);
     uv_run(&wh->io, UV_RUN_DEFAULT);
@@ -1097,8 +1097,7 @@ void lb_webhook_metrics(struct lb_webhook *wh, struct lb_buf *b) {
       lb_buf_addf(b, "logbook_webhook_http_errors_total{code=\"%d\"} %lld\n",
                   codes[i], (long long)wh->http_errors[i]);
     else
-      lb_buf_addf(b,
-                  "logbook_webhook_http_errors_total{code=\"other\"} %lld\n",
+      lb_buf_addf(b, "logbook_webhook_http_errors_total{code=\"other\"} %lld\n",
                   (long long)wh->http_errors[i]);
   }
   lb_buf_addf(b,

@@ -26,26 +26,26 @@
  * Connection state machine (I/O thread; assert_conn() checks the
  * invariants in debug builds):
  *
- *            accept
- *              │
- *              ▼        handshake done            full request
- *        HANDSHAKE ───────────────────► READING ───────────────► DISPATCHED
- *          │                             ▲  │ bad request:           │
- *          │ TLS error / timeout         │  │ 400/404/405/411/413/   │ verdict
- *          ▼                             │  │ 431 + reason (close    │ (outbox)
- *        CLOSING ◄── timeout, EOF, ──────┘  │ unless the body was    │ or timeout
- *          │        error, Connection:close │ consumed)              ▼ (503)
- *          │                                └──────────────────► response
- *          ▼ uv_close                          keep-alive: READING again
- *        CLOSED (freed when no request of it is still on the main loop)
+ *   accept ──► HANDSHAKE ──handshake done──► READING ──full request──►
+ *                  │                          ▲   │          DISPATCHED
+ *                  │ TLS error, timeout       │   │ bad request:   │
+ *                  ▼                          │   │ 400/404/405/   │ verdict
+ *   CLOSED ◄──── CLOSING ◄── timeout, EOF, ───┘   │ 411/413/431    │ (outbox)
+ *   (freed when  (uv_close;  Connection: close,   │ + reason       │ or 503
+ *   no request   lingering   closing response     ▼                ▼ timeout
+ *   of it is on  for 2 s     written ──────── response written (keep-alive:
+ *   the main     after a                      READING again, next request)
+ *   loop)        response)
  *
  *   | transition            | function        | invariant after              |
  *   | accept -> HANDSHAKE   | on_connection   | ssl, rbio/wbio set, deadline |
  *   | HANDSHAKE -> READING  | drive_tls       | SSL_is_init_finished         |
- *   | READING -> DISPATCHED | take_request    | one req of serial s in main  |
+ *   | READING -> DISPATCHED | dispatch        | one req of serial s in main  |
  *   | DISPATCHED -> READING | on_io_async /   | response written; serial     |
  *   |                       | sweep (timeout) | bumped (a late verdict for   |
  *   |                       |                 | it is dropped)               |
+ *   | response -> linger    | linger (after a | FIN sent, input discarded,   |
+ *   |   (Connection: close) |  closing write) | closed at EOF or in 2 s      |
  *   | * -> CLOSING          | conn_close      | tcp closing, no more writes  |
  *   | CLOSING -> CLOSED     | on_conn_closed  | freed when refs == 0         |
  *

@@ -120,13 +120,14 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, int days, X509 *issuer,
        X509_gmtime_adj(X509_getm_notAfter(x), (long)days * 86400);
   ok = ok && X509_set_pubkey(x, key);
   X509_NAME *name = ok ? X509_get_subject_name(x) : NULL;
-  ok = ok && X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
-                                        (const unsigned char *)"logbook", -1,
-                                        -1, 0) &&
-       X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                  (const unsigned char *)cn, -1, -1, 0);
-  ok = ok && X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer)
-                                            : name);
+  ok =
+      ok &&
+      X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
+                                 (const unsigned char *)"logbook", -1, -1, 0) &&
+      X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                 (const unsigned char *)cn, -1, -1, 0);
+  ok = ok &&
+       X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name);
   X509 *iss = issuer ? issuer : x;
   if (!issuer) {
     ok = ok && add_ext(x, iss, NID_basic_constraints, "critical,CA:TRUE") &&
@@ -204,13 +205,14 @@ int lb_whcert_ensure(const struct lb_whcert_opts *o, char **cert_file,
     goto out;
   }
   if (mkdir(o->dir, 0700) != 0 && errno != EEXIST) {
-    *err = errf("cannot create the webhook certificate directory %s%s",
-                o->dir, "");
+    *err = errf("cannot create the webhook certificate directory %s%s", o->dir,
+                "");
     rc = LB_EIO;
     goto out;
   }
-  lb_buf_addf(&san, "IP:127.0.0.1,DNS:localhost,DNS:%s,DNS:%s.%s,DNS:%s.%s.svc,"
-                    "DNS:%s.%s.svc.cluster.local",
+  lb_buf_addf(&san,
+              "IP:127.0.0.1,DNS:localhost,DNS:%s,DNS:%s.%s,DNS:%s.%s.svc,"
+              "DNS:%s.%s.svc.cluster.local",
               o->svc_name, o->svc_name, o->svc_ns, o->svc_name, o->svc_ns,
               o->svc_name, o->svc_ns);
   if (o->host && *o->host && strcmp(o->host, "0.0.0.0") &&
@@ -258,8 +260,8 @@ int lb_whcert_ensure(const struct lb_whcert_opts *o, char **cert_file,
     ERR_clear_error();
     if (!(lk = EVP_EC_gen("P-256")) ||
         !(leaf = make_cert(lk, "logbook-webhook", 365, ca, cak, san.p))) {
-      *err = errf("cannot generate the webhook serving certificate%s%s", "",
-                  "");
+      *err =
+          errf("cannot generate the webhook serving certificate%s%s", "", "");
       rc = LB_EIO;
       goto out;
     }
@@ -499,9 +501,9 @@ static void on_applied(void *ctx, struct lb_kube_result *res) {
 
 static void send_one(struct lb_whcfg *w, int which, int create) {
   struct apply_ctx *a = calloc(1, sizeof *a);
-  char *path = lb_kube_path("admissionregistration.k8s.io", "v1",
-                            resource_of(which), "",
-                            create ? "" : name_of(which), "");
+  char *path =
+      lb_kube_path("admissionregistration.k8s.io", "v1", resource_of(which), "",
+                   create ? "" : name_of(which), "");
   if (a && path) {
     a->w = w;
     a->which = which;

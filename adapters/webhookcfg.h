@@ -41,10 +41,10 @@
 #include "kube.h"
 
 struct lb_whcert_opts {
-  const char *dir;       /* created 0700 when missing */
-  const char *svc_ns;    /* kruise-system */
-  const char *svc_name;  /* logbook-webhook-service */
-  const char *host;      /* extra SAN (IP or DNS); NULL, "", 0.0.0.0 = none */
+  const char *dir;      /* created 0700 when missing */
+  const char *svc_ns;   /* kruise-system */
+  const char *svc_name; /* logbook-webhook-service */
+  const char *host;     /* extra SAN (IP or DNS); NULL, "", 0.0.0.0 = none */
 };
 /* Ensures the files; *cert_file, *key_file and *ca_pem are malloc'd.
  * Returns 0, or LB_EIO / LB_ENOMEM with *err (malloc'd) saying what. */
@@ -52,14 +52,14 @@ int lb_whcert_ensure(const struct lb_whcert_opts *o, char **cert_file,
                      char **key_file, char **ca_pem, char **err);
 
 struct lb_whcfg_opts {
-  const char *url_base;  /* "https://127.0.0.1:9443", or NULL: service */
-  const char *svc_ns;    /* service reference when url_base is NULL */
+  const char *url_base; /* "https://127.0.0.1:9443", or NULL: service */
+  const char *svc_ns;   /* service reference when url_base is NULL */
   const char *svc_name;
-  int svc_port;          /* (443) */
-  const char *ca_pem;    /* CA certificate(s) PEM -> caBundle */
-  const char *ns_label;  /* "key=value": every webhook's namespaceSelector
-                            also requires it (tests on a shared cluster);
-                            NULL = none */
+  int svc_port;         /* (443) */
+  const char *ca_pem;   /* CA certificate(s) PEM -> caBundle */
+  const char *ns_label; /* "key=value": every webhook's namespaceSelector
+                           also requires it (tests on a shared cluster);
+                           NULL = none */
 };
 /* The two configuration objects as JSON (malloc'd), or NULL (ENOMEM). */
 char *lb_whcfg_mutating(const struct lb_whcfg_opts *o);

@@ -163,7 +163,8 @@ static void client_main(void *arg) {
       if (msg->data.result != CURLE_OK || code != 200 || !s->resp.p ||
           !strstr(s->resp.p, s->uid)) {
         if (cl->errors++ < 5)
-          fprintf(stderr, "webhook-bench: request %s: curl %d, HTTP %ld: %.200s\n",
+          fprintf(stderr,
+                  "webhook-bench: request %s: curl %d, HTTP %ld: %.200s\n",
                   s->uid, msg->data.result, code, s->resp.p ? s->resp.p : "");
       }
       if (s->sent++ == 0)

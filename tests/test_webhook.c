@@ -25,11 +25,11 @@
 #include "test.h"
 
 #define REVIEW(api, uid, req_rest)                                             \
-  "{\"apiVersion\":\"" api "\",\"kind\":\"AdmissionReview\",\"request\":{"   \
+  "{\"apiVersion\":\"" api "\",\"kind\":\"AdmissionReview\",\"request\":{"     \
   "\"uid\":\"" uid "\"," req_rest "}}"
 
 #define POD_KIND                                                               \
-  "\"kind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Pod\"},"            \
+  "\"kind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Pod\"},"             \
   "\"resource\":{\"group\":\"\",\"version\":\"v1\",\"resource\":\"pods\"}"
 
 static const char pod_create[] = REVIEW(
@@ -68,15 +68,15 @@ TEST(admreview_pod_create_event) {
   ASSERT_EQ_INT(info.secret, 0);
   ASSERT_EQ_U64(ev.hash, lb_event_hash(&ev));
   /* byte-exact apart from managedFields, in object and oldObject */
-  ASSERT_EQ_STR(
-      ev.body,
-      "{\"path\":\"/mutate-pod\",\"review\":" REVIEW(
-          "admission.k8s.io/v1", "u-1",
-          POD_KIND ",\"namespace\":\"ns1\",\"name\":\"web-a\",\"operation\":"
-                   "\"CREATE\",\"userInfo\":{\"username\":\"alice\"},"
-                   "\"object\":{\"kind\":\"Pod\",\"metadata\":{\"name\":"
-                   "\"web-a\",\"labels\":{\"app\":\"web\"}},\"spec\":{}},"
-                   "\"oldObject\":{\"metadata\":{\"name\":\"web-a\"}}") "}");
+  ASSERT_EQ_STR(ev.body,
+                "{\"path\":\"/mutate-pod\",\"review\":" REVIEW(
+                    "admission.k8s.io/v1", "u-1",
+                    POD_KIND
+                    ",\"namespace\":\"ns1\",\"name\":\"web-a\",\"operation\":"
+                    "\"CREATE\",\"userInfo\":{\"username\":\"alice\"},"
+                    "\"object\":{\"kind\":\"Pod\",\"metadata\":{\"name\":"
+                    "\"web-a\",\"labels\":{\"app\":\"web\"}},\"spec\":{}},"
+                    "\"oldObject\":{\"metadata\":{\"name\":\"web-a\"}}") "}");
   ASSERT_EQ_INT(ev.body_len, strlen(ev.body));
   lb_event_release(&ev);
 }
@@ -144,15 +144,15 @@ TEST(admreview_refusals_name_the_reason) {
 }
 
 TEST(admreview_secret_values_never_kept) {
-  static const char body[] = REVIEW(
-      "admission.k8s.io/v1", "s-1",
-      "\"kind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Secret\"},"
-      "\"namespace\":\"ns1\",\"name\":\"db\",\"operation\":\"UPDATE\","
-      "\"object\":{\"kind\":\"Secret\",\"metadata\":{\"name\":\"db\"},"
-      "\"data\":{\"password\":\"aHVudGVyMg==\",\"user\":\"cm9vdA==\"},"
-      "\"stringData\":{\"token\":\"s3cr\\u0065t\"},\"type\":\"Opaque\"},"
-      "\"oldObject\":{\"kind\":\"Secret\",\"data\":{\"password\":"
-      "\"b2xkcGFzcw==\",\"n\":null},\"data\":{\"dup\":\"ZHVw\"}}");
+  static const char body[] =
+      REVIEW("admission.k8s.io/v1", "s-1",
+             "\"kind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Secret\"},"
+             "\"namespace\":\"ns1\",\"name\":\"db\",\"operation\":\"UPDATE\","
+             "\"object\":{\"kind\":\"Secret\",\"metadata\":{\"name\":\"db\"},"
+             "\"data\":{\"password\":\"aHVudGVyMg==\",\"user\":\"cm9vdA==\"},"
+             "\"stringData\":{\"token\":\"s3cr\\u0065t\"},\"type\":\"Opaque\"},"
+             "\"oldObject\":{\"kind\":\"Secret\",\"data\":{\"password\":"
+             "\"b2xkcGFzcw==\",\"n\":null},\"data\":{\"dup\":\"ZHVw\"}}");
   struct lb_event ev;
   struct lb_admreview_info info;
   char why[256], h[22], want[64];
@@ -403,7 +403,7 @@ struct script {
 #define CHECK(cond)                                                            \
   do {                                                                         \
     if (!(cond) && !sc->fails++)                                               \
-      snprintf(sc->msg, sizeof sc->msg, "%s:%d: %s (HTTP %ld: %s)", __FILE__, \
+      snprintf(sc->msg, sizeof sc->msg, "%s:%d: %s (HTTP %ld: %s)", __FILE__,  \
                __LINE__, #cond, h.code, h.body.p ? h.body.p : "");             \
   } while (0)
 
@@ -483,7 +483,8 @@ static void client(void *arg) {
   post(c, s->port, s->ca, "/mutate-nothing", pod_create, strlen(pod_create),
        &h);
   CHECK(h.code == 404);
-  CHECK(h.body.p && strstr(h.body.p, "no webhook is served at /mutate-nothing"));
+  CHECK(h.body.p &&
+        strstr(h.body.p, "no webhook is served at /mutate-nothing"));
   post(c, s->port, s->ca, "/healthz", NULL, 0, &h);
   CHECK(h.code == 200);
   /* a request that never completes is cut after the read timeout */
@@ -503,9 +504,9 @@ static void client(void *arg) {
   CHECK(strstr(got, "HTTP/1.1 200 OK") && strstr(got, "Connection: close") &&
         strstr(got, "\"uid\":\"u-1\""));
   /* the server is still up and answering after all that */
-  static const char second[] = REVIEW(
-      "admission.k8s.io/v1beta1", "u-2",
-      POD_KIND ",\"namespace\":\"ns1\",\"operation\":\"DELETE\"");
+  static const char second[] =
+      REVIEW("admission.k8s.io/v1beta1", "u-2",
+             POD_KIND ",\"namespace\":\"ns1\",\"operation\":\"DELETE\"");
   post(c, s->port, s->ca, "/validate-pod", second, sizeof second - 1, &h);
   CHECK(h.code == 200);
   CHECK(h.body.p && strstr(h.body.p, "admission.k8s.io/v1beta1") &&
@@ -624,8 +625,8 @@ TEST(whcert_generates_then_reuses) {
   free(key);
   ASSERT_OK(lb_whcert_ensure(&co, &cert, &key, &ca2, &err));
   leaf2 = slurp("c/tls.crt");
-  ASSERT_EQ_STR(ca, ca2);       /* the caBundle stays */
-  ASSERT_EQ_STR(leaf1, leaf2);  /* still valid: reused */
+  ASSERT_EQ_STR(ca, ca2);      /* the caBundle stays */
+  ASSERT_EQ_STR(leaf1, leaf2); /* still valid: reused */
   struct stat st;
   ASSERT_OK(stat("c/tls.key", &st));
   ASSERT_EQ_INT(st.st_mode & 0777, 0600);
@@ -671,9 +672,9 @@ static const char *at(struct json_object *o, const char *path) {
 }
 
 TEST(whcfg_inventory_and_client_config) {
-  struct lb_whcfg_opts o = {"https://127.0.0.1:9443", NULL, NULL, 0,
-                            "-----BEGIN CERTIFICATE-----\n",
-                            "logbook-e2e=on"};
+  struct lb_whcfg_opts o = {
+      "https://127.0.0.1:9443", NULL, NULL, 0, "-----BEGIN CERTIFICATE-----\n",
+      "logbook-e2e=on"};
   char *mj = lb_whcfg_mutating(&o), *vj = lb_whcfg_validating(&o);
   struct json_object *m = json_tokener_parse(mj), *v = json_tokener_parse(vj);
   ASSERT(m && v);
@@ -699,35 +700,33 @@ TEST(whcfg_inventory_and_client_config) {
   hook(m, "mcloneset.logbook.kruise.io");
   ASSERT_EQ_STR(at(hook(v, "vpod.logbook.kruise.io"), "rules.0.operations.1"),
                 "DELETE");
-  ASSERT_EQ_STR(at(hook(v, "vpodeviction.logbook.kruise.io"),
-                   "rules.0.resources.0"),
-                "pods/eviction");
-  ASSERT_EQ_STR(at(hook(v, "vcloneset.logbook.kruise.io"),
-                   "rules.0.operations.2"),
-                "DELETE");
+  ASSERT_EQ_STR(
+      at(hook(v, "vpodeviction.logbook.kruise.io"), "rules.0.resources.0"),
+      "pods/eviction");
+  ASSERT_EQ_STR(
+      at(hook(v, "vcloneset.logbook.kruise.io"), "rules.0.operations.2"),
+      "DELETE");
   ASSERT_EQ_STR(at(hook(v, "vpub.logbook.kruise.io"), "clientConfig.url"),
                 "https://127.0.0.1:9443/"
                 "validate-policy-kruise-io-v1alpha1-podunavailablebudget");
   struct json_object *vb = hook(v, "vbuiltin.logbook.kruise.io");
   ASSERT_EQ_STR(at(vb, "objectSelector.matchExpressions.0.key"),
                 "policy.kruise.io/delete-protection");
-  ASSERT_EQ_STR(at(vb, "objectSelector.matchExpressions.0.operator"),
-                "Exists");
+  ASSERT_EQ_STR(at(vb, "objectSelector.matchExpressions.0.operator"), "Exists");
   ASSERT_EQ_STR(at(vb, "rules.2.resources.0"), "customresourcedefinitions");
   json_object_put(m);
   json_object_put(v);
   free(mj);
   free(vj);
   /* by Service, no test label */
-  struct lb_whcfg_opts s = {NULL, "kruise-system", "logbook-webhook-service",
-                            443, "x", NULL};
+  struct lb_whcfg_opts s = {
+      NULL, "kruise-system", "logbook-webhook-service", 443, "x", NULL};
   vj = lb_whcfg_validating(&s);
   v = json_tokener_parse(vj);
   vb = hook(v, "vpod.logbook.kruise.io");
   ASSERT(at(vb, "clientConfig.url") == NULL);
   ASSERT_EQ_STR(at(vb, "clientConfig.service.namespace"), "kruise-system");
-  ASSERT_EQ_STR(at(vb, "clientConfig.service.name"),
-                "logbook-webhook-service");
+  ASSERT_EQ_STR(at(vb, "clientConfig.service.name"), "logbook-webhook-service");
   ASSERT_EQ_STR(at(vb, "clientConfig.service.path"), "/validate-pod");
   ASSERT_EQ_STR(at(vb, "clientConfig.service.port"), "443");
   ASSERT(at(vb, "namespaceSelector.matchLabels") == NULL);
@@ -807,4 +806,30 @@ TEST(admission_denials_view_reads_verdicts) {
                      "denied: budget\n");
   lb_buf_release(&q);
   lb_journal_close(j);
+}
+
+/* deploy/webhooks.yaml is the output of `logbook webhook-config`. */
+TEST(deploy_webhooks_yaml_is_generated) {
+  const char *bin = getenv("LOGBOOK");
+  char cmd[1024], path[1024], buf[4096];
+  struct lb_buf got = LB_BUF_INIT, want = LB_BUF_INIT;
+  size_t n;
+  FILE *p, *f;
+  ASSERT(bin != NULL);
+  snprintf(cmd, sizeof cmd, "%s webhook-config", bin);
+  snprintf(path, sizeof path, "%s/deploy/webhooks.yaml", lb_test_root());
+  ASSERT((p = popen(cmd, "r")) != NULL);
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0)
+    lb_buf_add(&got, buf, n);
+  ASSERT_EQ_INT(pclose(p), 0);
+  ASSERT((f = fopen(path, "r")) != NULL);
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+    lb_buf_add(&want, buf, n);
+  fclose(f);
+  if (!got.p || !want.p || strcmp(got.p, want.p))
+    lb_test_fail(__FILE__, __LINE__,
+                 "deploy/webhooks.yaml is stale: run `build/logbook "
+                 "webhook-config > deploy/webhooks.yaml`");
+  lb_buf_release(&got);
+  lb_buf_release(&want);
 }
