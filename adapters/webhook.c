@@ -768,6 +768,10 @@ const char *lb_webhook_req_uid(const struct lb_webhook_req *req) {
 }
 
 static void to_io(struct lb_webhook *wh, struct lb_webhook_req *r) {
+  if (wh->stop) { /* the I/O thread is gone (stop ran in a sink callback) */
+    req_free(r);
+    return;
+  }
   lb_event_release(&r->ev); /* the main loop's part is done */
   uv_mutex_lock(&wh->mu);
   enqueue(&wh->outbox, &wh->outbox_tail, r);
@@ -838,7 +842,9 @@ static void on_main_async(uv_async_t *a) {
   for (; r; r = next) {
     next = r->next;
     r->next = NULL;
-    if (wh->sink)
+    if (wh->stop) /* a sink callback stopped the server (fatal error) */
+      req_free(r);
+    else if (wh->sink)
       wh->sink(wh->sink_ctx, r, &r->ev);
     else
       lb_webhook_fail(wh, r, 503, "the admission pipeline is not running");
