@@ -80,9 +80,9 @@ t_webhook_pod_create_journaled() {
   kubectl delete pod wh1 -n "$WH_NS" --wait=false >/dev/null
   wait_for "vpod DELETE review journaled" 20 bash -c "[ \"\$(\"$LOGBOOK\" query \"$WORK/manager.db\" \"SELECT count(*) FROM events WHERE source='admission' AND name='wh1' AND json_extract(body,'\\\$.path')='/validate-pod' AND json_extract(body,'\\\$.review.request.operation')='DELETE'\" | sed -n 3p | tr -d ' ')\" -ge 1 ]"
   local allowed
-  allowed=$(curl -sf 127.0.0.1:18080/metrics | awk '$1 == "logbook_admission_requests_total{webhook=\"mpod\",verdict=\"allowed\"}" {print $2}')
+  allowed=$(curl -sf "127.0.0.1:$MPORT/metrics" | awk '$1 == "logbook_admission_requests_total{webhook=\"mpod\",verdict=\"allowed\"}" {print $2}')
   [ "${allowed:-0}" -ge 1 ]
-  curl -sf 127.0.0.1:18080/metrics | grep -q '^logbook_admission_duration_seconds_bucket{webhook="mpod",le="+Inf"}'
+  curl -sf "127.0.0.1:$MPORT/metrics" | grep -q '^logbook_admission_duration_seconds_bucket{webhook="mpod",le="+Inf"}'
   log "pod create/delete reviewed and journaled; mpod allowed=$allowed"
 }
 
