@@ -560,6 +560,8 @@ static void process(struct conn *c) {
   body[clen] = '\0';
   memmove(c->in.p, c->in.p + head_len + clen, c->in.len - head_len - clen);
   c->in.len -= head_len + clen;
+  if (!c->in.len && c->in.cap > 65536)
+    lb_buf_release(&c->in); /* an idle connection keeps no big buffer */
   dispatch(c, body, clen);
   free(body);
 }
@@ -869,7 +871,7 @@ static void runner_sink(void *ctx, struct lb_webhook_req *req,
   rc = lb_runner_push(r, ev); /* takes the event's contents */
   if (!rc)
     for (size_t i = n0; i < r->n_held && !found; i++)
-      found = r->held[i].verb == LB_VERB_RESPOND &&
+      found = r->held[i].verb == LB_VERB_RESPOND && r->held[i].name &&
               !strcmp(r->held[i].name, req->uid);
   if (rc || !found) {
     /* not answerable: take it back out (it is the newest of its uid) */

@@ -102,6 +102,10 @@ start_manager() { # [KUBECONFIG] [JOURNAL]
     rm -f "$WORK/manager.stop"
     (
       while [ ! -f "$WORK/manager.stop" ]; do
+        if [ -f "$WORK/manager.hold" ]; then # hold_manager: stay down
+          sleep 0.2
+          continue
+        fi
         # shellcheck disable=SC2086 # MANAGER_ARGS: extra flags, word-split
         "$LOGBOOK" manager --kubeconfig "${1:-$KUBECONFIG}" --journal "${2:-$WORK/manager.db}" \
           --identity e2e-manager --metrics-bind "127.0.0.1:$MPORT" ${MANAGER_ARGS:-} >>"$WORK/manager.log" 2>&1 &
@@ -129,6 +133,19 @@ crash_manager() { # SIGNAL: the supervisor restarts it
   pid=$(manager_pid)
   [ -n "$pid" ] && kill "-${1:-KILL}" "$pid"
   wait_for "manager $pid gone" 30 bash -c "! kill -0 $pid 2>/dev/null"
+}
+# The manager down (and kept down by its supervisor) until release_manager;
+# usable inside a test's subshell, unlike stop_manager/start_manager.
+hold_manager() {
+  touch "$WORK/manager.hold"
+  local pid
+  pid=$(manager_pid)
+  [ -z "$pid" ] || kill -TERM "$pid"
+  [ -z "$pid" ] || wait_for "manager $pid gone" 30 bash -c "! kill -0 $pid 2>/dev/null"
+}
+release_manager() {
+  rm -f "$WORK/manager.hold"
+  wait_for "manager /readyz" 90 bash -c "kill -0 \$(cat '$WORK/manager.pid') && curl -sf 127.0.0.1:$MPORT/readyz"
 }
 stop_manager() {
   [ -n "$MANAGER_SUP" ] || return 0
@@ -180,6 +197,7 @@ run_test() { # NAME FUNCTION
   )
   rc=$?
   set -e
+  rm -f "$WORK/manager.hold" # a test that failed while holding it down
   if [ "$rc" = 0 ]; then
     PASS=$((PASS + 1))
     log "ok   $1"

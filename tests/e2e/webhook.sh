@@ -146,7 +146,7 @@ YAML
   wh_pod up1 "$WH_NS" | kubectl create -f - >/dev/null
   wh_pod up2 "$WH_IGN_NS" | kubectl create -f - >/dev/null
   [ "$(journal_count "SELECT count(*) FROM events WHERE source='admission' AND name='up2' AND namespace='$WH_IGN_NS'")" = 1 ]
-  stop_manager
+  hold_manager
   wait_for "webhook port closed" 20 bash -c "! curl -s -o /dev/null --cacert $WH_CERTS/ca.crt https://127.0.0.1:$WH_PORT/healthz"
   local out rc=0
   out=$(wh_pod down1 "$WH_NS" | kubectl create -f - 2>&1) || rc=$?
@@ -157,7 +157,7 @@ YAML
   log "webhook down, failurePolicy Ignore: $out"
   kubectl get pod down2 -n "$WH_IGN_NS" >/dev/null
   kubectl delete mutatingwebhookconfiguration logbook-e2e-ignore >/dev/null
-  start_manager "$KUBECONFIG_ADMIN"
+  release_manager
   wait_for "webhook back" 30 bash -c "curl -sf -o /dev/null --cacert $WH_CERTS/ca.crt https://127.0.0.1:$WH_PORT/healthz"
   wh_pod back1 "$WH_NS" | kubectl create -f - >/dev/null
   # the restarted manager reused its CA: the caBundle did not change
