@@ -76,13 +76,15 @@ t_webhook_pod_create_journaled() {
   [ "$n" = 1 ] || { log "verdicts for wh1: $n"; return 1; }
   # no managedFields reached the journal
   n=$(journal_count "SELECT count(*) FROM events WHERE source='admission' AND body LIKE '%managedFields%'")
-  [ "$n" = 0 ]
+  [ "$n" = 0 ] || { log "admission events with managedFields: $n"; return 1; }
   kubectl delete pod wh1 -n "$WH_NS" --wait=false >/dev/null
   wait_for "vpod DELETE review journaled" 20 bash -c "[ \"\$(\"$LOGBOOK\" query \"$WORK/manager.db\" \"SELECT count(*) FROM events WHERE source='admission' AND name='wh1' AND json_extract(body,'\\\$.path')='/validate-pod' AND json_extract(body,'\\\$.review.request.operation')='DELETE'\" | sed -n 3p | tr -d ' ')\" -ge 1 ]"
-  local allowed
-  allowed=$(curl -sf "127.0.0.1:$MPORT/metrics" | awk '$1 == "logbook_admission_requests_total{webhook=\"mpod\",verdict=\"allowed\"}" {print $2}')
-  [ "${allowed:-0}" -ge 1 ]
-  curl -sf "127.0.0.1:$MPORT/metrics" | grep -q '^logbook_admission_duration_seconds_bucket{webhook="mpod",le="+Inf"}'
+  local allowed metrics
+  # (no `curl | grep -q`: grep quitting early fails curl under pipefail)
+  metrics=$(curl -sf "127.0.0.1:$MPORT/metrics")
+  allowed=$(echo "$metrics" | awk '$1 == "logbook_admission_requests_total{webhook=\"mpod\",verdict=\"allowed\"}" {print $2}')
+  [ "${allowed:-0}" -ge 1 ] || { log "mpod allowed metric: ${allowed:-none}"; return 1; }
+  echo "$metrics" | grep '^logbook_admission_duration_seconds_bucket{webhook="mpod",le="+Inf"}' >/dev/null
   log "pod create/delete reviewed and journaled; mpod allowed=$allowed"
 }
 
@@ -93,22 +95,27 @@ t_webhook_bad_requests_400() {
   local before after code
   before=$(journal_count "SELECT count(*) FROM events WHERE source='admission'")
   code=$(wh_curl /validate-pod -H 'Content-Type: application/json' --data-binary '{"kind":')
-  [ "$code" = 400 ] && grep -q 'not valid JSON' "$WORK/wh.body"
+  [ "$code" = 400 ]
+  grep -q 'not valid JSON' "$WORK/wh.body"
   code=$(wh_curl /validate-pod -H 'Content-Type: application/json' --data-binary '{"kind":"Pod","apiVersion":"v1"}')
-  [ "$code" = 400 ] && grep -q 'not an AdmissionReview' "$WORK/wh.body"
+  [ "$code" = 400 ]
+  grep -q 'not an AdmissionReview' "$WORK/wh.body"
   code=$(wh_curl /mutate-pod -H 'Content-Type: application/json' \
     --data-binary '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"kind":{"kind":"Pod"},"operation":"CREATE"}}')
-  [ "$code" = 400 ] && grep -q 'request.uid' "$WORK/wh.body"
+  [ "$code" = 400 ]
+  grep -q 'request.uid' "$WORK/wh.body"
   head -c $((5 * 1024 * 1024)) /dev/zero | tr '\0' ' ' >"$WORK/big.json"
   code=$(wh_curl /mutate-pod -H 'Content-Type: application/json' --data-binary "@$WORK/big.json")
-  [ "$code" = 413 ] && grep -q 'larger than the limit' "$WORK/wh.body"
+  [ "$code" = 413 ]
+  grep -q 'larger than the limit' "$WORK/wh.body"
   code=$(wh_curl /nope -H 'Content-Type: application/json' --data-binary '{}')
   [ "$code" = 404 ]
   # still up: a well-formed review from curl is answered with its uid
   code=$(wh_curl /validate-pod -H 'Content-Type: application/json' \
     --data-binary '{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{"uid":"e2e-curl-1","kind":{"group":"","version":"v1","kind":"Pod"},"namespace":"x","name":"y","operation":"DELETE"}}')
-  [ "$code" = 200 ] && grep -q '"uid":"e2e-curl-1"' "$WORK/wh.body" &&
-    grep -q 'admission.k8s.io/v1beta1' "$WORK/wh.body"
+  [ "$code" = 200 ]
+  grep -q '"uid":"e2e-curl-1"' "$WORK/wh.body"
+  grep -q 'admission.k8s.io/v1beta1' "$WORK/wh.body"
   after=$(journal_count "SELECT count(*) FROM events WHERE source='admission'")
   [ "$after" = $((before + 1)) ] || { log "admission events $before -> $after"; return 1; }
   [ "$(wh_curl /healthz)" = 200 ]
@@ -151,7 +158,8 @@ YAML
   local out rc=0
   out=$(wh_pod down1 "$WH_NS" | kubectl create -f - 2>&1) || rc=$?
   log "webhook down, failurePolicy Fail: rc=$rc: $out"
-  [ "$rc" != 0 ] && echo "$out" | grep -q 'failed calling webhook'
+  [ "$rc" != 0 ]
+  echo "$out" | grep -q 'failed calling webhook'
   ! kubectl get pod down1 -n "$WH_NS" >/dev/null 2>&1
   out=$(wh_pod down2 "$WH_IGN_NS" | kubectl create -f - 2>&1)
   log "webhook down, failurePolicy Ignore: $out"
