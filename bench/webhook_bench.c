@@ -229,6 +229,34 @@ static double pct(int64_t *v, size_t n, double p) {
   return (double)v[i] / 1e6;
 }
 
+/* Server-side latency (request fully read -> response handed to the
+ * socket), from the webhook's own histogram: cumulative bucket counts of
+ * mpod, read from its metrics text. */
+#define NB 12
+static void server_hist(struct lb_webhook *wh, double le[NB], long cum[NB]) {
+  struct lb_buf b = LB_BUF_INIT;
+  const char *key = "logbook_admission_duration_seconds_bucket{webhook=\"mpod\","
+                    "le=\"";
+  int k = 0;
+  lb_webhook_metrics(wh, &b);
+  for (const char *p = b.p; p && (p = strstr(p, key)) && k < NB; k++) {
+    p += strlen(key);
+    le[k] = *p == '+' ? 1e9 : atof(p) * 1000.0;
+    p = strchr(p, ' ');
+    cum[k] = p ? atol(p + 1) : 0;
+  }
+  lb_buf_release(&b);
+}
+
+static double bucket_pct(const double le[NB], const long a[NB],
+                         const long b[NB], double q) {
+  long total = b[NB - 1] - a[NB - 1];
+  for (int k = 0; k < NB; k++)
+    if ((double)(b[k] - a[k]) >= q * (double)total)
+      return le[k];
+  return 1e9;
+}
+
 static int count_cb(void *ctx, int ncol, const char *const *names,
                     const char *const *v) {
   (void)ncol;
@@ -315,8 +343,12 @@ int main(void) {
          rounds, sizeof pod_review + 40, lb_durability_name(jo.durability),
          sysconf(_SC_NPROCESSORS_ONLN), un.release);
   printf("| concurrent | requests | req/s | p50 ms | p90 ms | p99 ms | max ms "
-         "| first request (handshake) p50 / p99 ms | errors |\n"
-         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+         "| first request (handshake) p50 / p99 ms | server-side p50 / p99 "
+         "(bucket bound) ms | errors |\n"
+         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  double le[NB];
+  long h0[NB], h1[NB];
+  server_hist(sv.wh, le, h0);
   fflush(stdout);
   for (char *c = concs; c && *c;) {
     char *comma = strchr(c, ',');
@@ -340,12 +372,15 @@ int main(void) {
     qsort(cl.lat_ns, cl.n_lat, sizeof *cl.lat_ns, cmp64);
     qsort(cl.first_ns, cl.n_first, sizeof *cl.first_ns, cmp64);
     long n = (long)cl.n_lat + (long)cl.n_first;
-    printf("| %d | %ld | %.0f | %.2f | %.2f | %.2f | %.2f | %.1f / %.1f | %ld "
-           "|\n",
+    server_hist(sv.wh, le, h1);
+    printf("| %d | %ld | %.0f | %.2f | %.2f | %.2f | %.2f | %.1f / %.1f | "
+           "≤ %g / ≤ %g | %ld |\n",
            conc, n, (double)n / cl.secs, pct(cl.lat_ns, cl.n_lat, 0.5),
            pct(cl.lat_ns, cl.n_lat, 0.9), pct(cl.lat_ns, cl.n_lat, 0.99),
            pct(cl.lat_ns, cl.n_lat, 1.0), pct(cl.first_ns, cl.n_first, 0.5),
-           pct(cl.first_ns, cl.n_first, 0.99), cl.errors);
+           pct(cl.first_ns, cl.n_first, 0.99), bucket_pct(le, h0, h1, 0.5),
+           bucket_pct(le, h0, h1, 0.99), cl.errors);
+    memcpy(h0, h1, sizeof h0);
     fflush(stdout);
     total += n;
     errors += cl.errors;
