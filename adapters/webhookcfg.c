@@ -526,8 +526,11 @@ static void on_timer(uv_timer_t *t) {
     w->applied[0] = w->applied[1] = 0, w->ever = 1;
   for (int i = 0; i < 2; i++)
     send_one(w, i, 0);
-  /* retry soon until both are in; then keep them up to date */
-  uv_timer_start(&w->timer, on_timer, done ? 300000 : 5000, 0);
+  /* retry soon until both are in; then keep them up to date (every 5 min;
+   * LB_WEBHOOK_REAPPLY_SECONDS for tests) */
+  const char *env = getenv("LB_WEBHOOK_REAPPLY_SECONDS");
+  uint64_t every = env && atol(env) > 0 ? (uint64_t)atol(env) * 1000 : 300000;
+  uv_timer_start(&w->timer, on_timer, done ? every : 5000, 0);
 }
 
 int lb_whcfg_start(uv_loop_t *loop, struct lb_kube *k,

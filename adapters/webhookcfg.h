@@ -31,7 +31,8 @@
  * journaled. lb_whcfg_start() applies both (JSON merge patch of the whole
  * object — the webhooks list is replaced — and POST when it is missing),
  * retries every 5 s until both succeeded, then re-applies every 5 minutes
- * so an edited or stale caBundle is put back.
+ * (env LB_WEBHOOK_REAPPLY_SECONDS overrides, for tests) so an edited or
+ * stale caBundle is put back.
  */
 #ifndef LB_WEBHOOKCFG_H
 #define LB_WEBHOOKCFG_H

@@ -10,6 +10,7 @@ WH_PORT=${WH_PORT:-19443}
 WH_NS=$NS-wh
 WH_IGN_NS=$NS-ign
 WH_CERTS=$WORK/webhook-certs
+export LB_WEBHOOK_REAPPLY_SECONDS=2
 WEBHOOK_ARGS="--webhook-port $WH_PORT --webhook-host 127.0.0.1 --webhook-url-base https://127.0.0.1:$WH_PORT --webhook-cert-dir $WH_CERTS --webhook-namespace-selector logbook-e2e-webhook=$NS"
 
 webhook_cleanup() {
@@ -173,4 +174,17 @@ YAML
     -o jsonpath='{.webhooks[0].clientConfig.caBundle}')" = "$(base64 -w0 "$WH_CERTS/ca.crt")" ]
 }
 
-ALL+=(t_webhook_pod_create_journaled t_webhook_bad_requests_400 t_webhook_down_failure_policy)
+# Someone edits the caBundle: the manager puts its own back (it re-applies
+# every LB_WEBHOOK_REAPPLY_SECONDS, 2 s in this suite; 5 min by default).
+t_webhook_cabundle_restored() {
+  wh_setup_namespaces
+  local good
+  good=$(base64 -w0 "$WH_CERTS/ca.crt")
+  kubectl patch validatingwebhookconfiguration logbook-validating-webhook-configuration \
+    --type json -p '[{"op":"replace","path":"/webhooks/0/clientConfig/caBundle","value":"Zm9v"}]' >/dev/null
+  [ "$(kubectl get validatingwebhookconfiguration logbook-validating-webhook-configuration \
+    -o jsonpath='{.webhooks[0].clientConfig.caBundle}')" = Zm9v ]
+  wait_for "caBundle restored by the manager" 20 bash -c "[ \"\$(kubectl get validatingwebhookconfiguration logbook-validating-webhook-configuration -o jsonpath='{.webhooks[0].clientConfig.caBundle}')\" = '$good' ]"
+}
+
+ALL+=(t_webhook_pod_create_journaled t_webhook_bad_requests_400 t_webhook_cabundle_restored t_webhook_down_failure_policy)
