@@ -235,8 +235,9 @@ static double pct(int64_t *v, size_t n, double p) {
 #define NB 12
 static void server_hist(struct lb_webhook *wh, double le[NB], long cum[NB]) {
   struct lb_buf b = LB_BUF_INIT;
-  const char *key = "logbook_admission_duration_seconds_bucket{webhook=\"mpod\","
-                    "le=\"";
+  const char *key =
+      "logbook_admission_duration_seconds_bucket{webhook=\"mpod\","
+      "le=\"";
   int k = 0;
   lb_webhook_metrics(wh, &b);
   for (const char *p = b.p; p && (p = strstr(p, key)) && k < NB; k++) {

@@ -833,3 +833,89 @@ TEST(deploy_webhooks_yaml_is_generated) {
   lb_buf_release(&got);
   lb_buf_release(&want);
 }
+
+/* A request the pipeline never answers gets 503 after the verdict timeout;
+ * the verdict that comes later is dropped, the connection keeps working. */
+struct slow {
+  struct lb_webhook *wh;
+  struct lb_webhook_req *held;
+  int port;
+  char ca[512];
+  uv_async_t done;
+  int fails;
+  char msg[512];
+};
+
+static void slow_sink(void *ctx, struct lb_webhook_req *req,
+                      struct lb_event *ev) {
+  struct slow *s = ctx;
+  lb_event_release(ev);
+  ASSERT_OK(lb_webhook_pending(s->wh, req)); /* and never answered */
+}
+
+static void slow_client(void *arg) {
+  struct slow *s = arg;
+  CURL *c = curl_easy_init();
+  struct http h = {0, LB_BUF_INIT, 0};
+  post(c, s->port, s->ca, "/mutate-pod", pod_create, strlen(pod_create), &h);
+  if (h.code != 503 || !h.body.p || !strstr(h.body.p, "no verdict within")) {
+    s->fails++;
+    snprintf(s->msg, sizeof s->msg, "HTTP %ld: %s", h.code,
+             h.body.p ? h.body.p : "");
+  }
+  post(c, s->port, s->ca, "/healthz", NULL, 0, &h);
+  if (h.code != 200 || h.connects != 0) /* same connection, still served */
+    s->fails++;
+  curl_easy_cleanup(c);
+  lb_buf_release(&h.body);
+  uv_async_send(&s->done);
+}
+
+TEST_TIMEOUT(webhook_verdict_timeout_503, 30) {
+  struct slow s;
+  struct lb_webhook_opts wo;
+  struct lb_whcert_opts co = {"certs", "ns", "svc", NULL};
+  char *cert, *key, *ca, *err = NULL;
+  uv_thread_t th;
+  struct lb_action a;
+  memset(&s, 0, sizeof s);
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  ASSERT_OK(lb_whcert_ensure(&co, &cert, &key, &ca, &err));
+  snprintf(s.ca, sizeof s.ca, "%s/certs/ca.crt", lb_test_dir());
+  lb_webhook_opts_init(&wo);
+  wo.host = "127.0.0.1";
+  wo.cert_file = cert;
+  wo.key_file = key;
+  wo.verdict_timeout_ms = 300;
+  ASSERT_OK(
+      lb_webhook_start(uv_default_loop(), &wo, slow_sink, &s, &s.wh, &err));
+  s.port = lb_webhook_port(s.wh);
+  uv_async_init(uv_default_loop(), &s.done, srv_done);
+  uv_thread_create(&th, slow_client, &s);
+  uv_run(uv_default_loop(), UV_RUN_DEFAULT);
+  uv_thread_join(&th);
+  if (s.fails)
+    lb_test_fail(__FILE__, __LINE__, "%d failures; %s", s.fails, s.msg);
+  /* the late verdict: taken from pending, dropped by the I/O thread */
+  memset(&a, 0, sizeof a);
+  a.verb = LB_VERB_RESPOND;
+  a.name = (char *)"u-1";
+  a.body = (char *)"{\"response\":{\"uid\":\"u-1\",\"allowed\":true}}";
+  lb_webhook_respond(s.wh, &a);
+  lb_webhook_respond(s.wh, &a); /* nothing pending any more: counted */
+  struct lb_buf m = LB_BUF_INIT;
+  lb_webhook_metrics(s.wh, &m);
+  ASSERT_CONTAINS(m.p, "logbook_admission_verdicts_dropped_total 1\n");
+  ASSERT_CONTAINS(m.p, "logbook_webhook_http_errors_total{code=\"503\"} 1\n");
+  ASSERT_CONTAINS(m.p, "logbook_admission_requests_total{webhook=\"mpod\","
+                       "verdict=\"error\"} 1\n");
+  lb_buf_release(&m);
+  lb_webhook_stop(s.wh);
+  uv_close((uv_handle_t *)&s.done, NULL);
+  uv_run(uv_default_loop(), UV_RUN_DEFAULT);
+  ASSERT_EQ_INT(uv_loop_close(uv_default_loop()), 0);
+  free(cert);
+  free(key);
+  free(ca);
+  curl_global_cleanup();
+}
