@@ -15,7 +15,7 @@ WEBHOOK_ARGS="--webhook-port $WH_PORT --webhook-host 127.0.0.1 --webhook-url-bas
 
 webhook_cleanup() {
   kubectl --kubeconfig "$KUBECONFIG_ADMIN" delete mutatingwebhookconfiguration \
-    logbook-mutating-webhook-configuration logbook-e2e-ignore --ignore-not-found >/dev/null 2>&1 || true
+    logbook-mutating-webhook-configuration logbook-e2e-ignore logbook-e2e-v1beta1 --ignore-not-found >/dev/null 2>&1 || true
   kubectl --kubeconfig "$KUBECONFIG_ADMIN" delete validatingwebhookconfiguration \
     logbook-validating-webhook-configuration --ignore-not-found >/dev/null 2>&1 || true
 }
@@ -187,4 +187,40 @@ t_webhook_cabundle_restored() {
   wait_for "caBundle restored by the manager" 20 bash -c "[ \"\$(kubectl get validatingwebhookconfiguration logbook-validating-webhook-configuration -o jsonpath='{.webhooks[0].clientConfig.caBundle}')\" = '$good' ]"
 }
 
-ALL+=(t_webhook_pod_create_journaled t_webhook_bad_requests_400 t_webhook_cabundle_restored t_webhook_down_failure_policy)
+# The 1.20 apiserver speaking admission.k8s.io/v1beta1 (a test-only
+# configuration that offers only v1beta1): answered in v1beta1, journaled.
+t_webhook_v1beta1_from_apiserver() {
+  wh_setup_namespaces
+  local ns=$NS-b1
+  kubectl get namespace "$ns" >/dev/null 2>&1 || {
+    kubectl create namespace "$ns" >/dev/null
+    kubectl label namespace "$ns" "logbook-e2e-v1beta1=$NS" >/dev/null
+  }
+  kubectl apply -f - >/dev/null <<YAML
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingWebhookConfiguration
+metadata:
+  name: logbook-e2e-v1beta1
+webhooks:
+- name: v1beta1.e2e.logbook.kruise.io
+  clientConfig:
+    url: https://127.0.0.1:$WH_PORT/mutate-pod
+    caBundle: $(base64 -w0 "$WH_CERTS/ca.crt")
+  rules:
+  - {operations: [CREATE], apiGroups: [""], apiVersions: [v1], resources: [pods]}
+  failurePolicy: Fail
+  sideEffects: None
+  admissionReviewVersions: [v1beta1]
+  namespaceSelector:
+    matchLabels: {logbook-e2e-v1beta1: "$NS"}
+YAML
+  local rc=0
+  wh_pod b1 "$ns" | kubectl create -f - >/dev/null || rc=$?
+  kubectl delete mutatingwebhookconfiguration logbook-e2e-v1beta1 >/dev/null
+  [ "$rc" = 0 ]
+  local n
+  n=$(journal_count "SELECT count(*) FROM events e JOIN decisions d ON d.event_seq=e.seq JOIN actions a ON a.decision_seq=d.seq WHERE e.source='admission' AND e.namespace='$ns' AND e.name='b1' AND json_extract(e.body,'\$.review.apiVersion')='admission.k8s.io/v1beta1' AND a.verb='respond' AND json_extract(a.request,'\$.apiVersion')='admission.k8s.io/v1beta1'")
+  [ "$n" = 1 ] || { log "v1beta1 reviews answered in v1beta1 for b1: $n"; return 1; }
+}
+
+ALL+=(t_webhook_pod_create_journaled t_webhook_bad_requests_400 t_webhook_cabundle_restored t_webhook_v1beta1_from_apiserver t_webhook_down_failure_policy)
