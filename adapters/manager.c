@@ -50,6 +50,7 @@ struct mgr {
   struct lb_webhook *wh;
   struct lb_whcfg *whcfg;
   char *wh_cert, *wh_key, *wh_ca;
+  uv_timer_t cert_timer; /* self-generated certificates: renew in time */
   double commit_ms_sum;
   int64_t commits, commit_buckets[8]; /* <=1,2,5,10,25,50,100,+Inf ms */
 };
@@ -122,6 +123,8 @@ static void on_webhook_fail(void *ctx, int rc) {
   fatal(ctx, 1, lb_strerror(rc));
 }
 
+static void on_cert_timer(uv_timer_t *t);
+
 /* The leader has listed everything: its engine can judge requests now. */
 static void start_webhooks(struct mgr *m) {
   struct lb_webhook_opts wo;
@@ -145,6 +148,12 @@ static void start_webhooks(struct mgr *m) {
   lb_webhook_attach(m->wh, &m->run, on_webhook_fail, m);
   lb_log("info", "webhook server listening", "host=%s port=%d", wo.host,
          lb_webhook_port(m->wh));
+  if (!m->o->webhook_cert) {
+    const char *env = getenv("LB_WEBHOOK_CERT_CHECK_SECONDS");
+    uint64_t every =
+        env && atol(env) > 0 ? (uint64_t)atol(env) * 1000 : 12ull * 3600 * 1000;
+    uv_timer_start(&m->cert_timer, on_cert_timer, every, every);
+  }
   if (!m->o->webhook_register)
     return;
   memset(&co, 0, sizeof co);
@@ -160,6 +169,69 @@ static void start_webhooks(struct mgr *m) {
   co.ns_label = m->o->webhook_ns_label;
   if (lb_whcfg_start(m->loop, m->k, &co, &m->whcfg))
     fatal(m, 1, "out of memory");
+}
+
+static char *read_all(const char *path) {
+  FILE *f = fopen(path, "r");
+  struct lb_buf b = LB_BUF_INIT;
+  char buf[4096];
+  size_t n;
+  if (!f)
+    return NULL;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+    lb_buf_add(&b, buf, n);
+  fclose(f);
+  return b.err ? (lb_buf_release(&b), NULL) : lb_buf_detach(&b, NULL);
+}
+
+/* Self-generated certificates are renewed 30 days before they expire
+ * (webhookcfg.h): check every 12 h (LB_WEBHOOK_CERT_CHECK_SECONDS), reload
+ * the server when the serving certificate changed, and publish a new CA
+ * (with the old one, for the switch-over) in the caBundle. */
+static void on_cert_timer(uv_timer_t *t) {
+  struct mgr *m = t->data;
+  struct lb_whcert_opts co = {m->o->webhook_cert_dir, m->o->webhook_service_ns,
+                              m->o->webhook_service_name, m->o->webhook_host};
+  char *cert = NULL, *key = NULL, *ca = NULL, *err = NULL;
+  char *before = read_all(m->wh_cert), *after;
+  if (!m->wh || m->stopping) {
+    free(before);
+    return;
+  }
+  if (lb_whcert_ensure(&co, &cert, &key, &ca, &err)) {
+    lb_log("error", "cannot renew the webhook certificate", "error=\"%s\"",
+           err ? err : "");
+    free(err);
+    free(before);
+    return;
+  }
+  after = read_all(m->wh_cert);
+  if (m->wh_ca && strcmp(ca, m->wh_ca)) {
+    struct lb_buf both = LB_BUF_INIT;
+    lb_buf_adds(&both, ca);
+    lb_buf_adds(&both, m->wh_ca);
+    if (!both.err) {
+      free(m->wh_ca);
+      m->wh_ca = lb_buf_detach(&both, NULL);
+      if (m->whcfg)
+        lb_whcfg_set_ca(m->whcfg, m->wh_ca);
+      lb_log("info",
+             "webhook CA renewed; caBundle holds the new and the old "
+             "CA",
+             "dir=%s", co.dir);
+    }
+    lb_buf_release(&both);
+  }
+  if (!before || !after || strcmp(before, after)) {
+    lb_webhook_reload(m->wh);
+    lb_log("info", "webhook serving certificate renewed; reloading", "cert=%s",
+           m->wh_cert);
+  }
+  free(before);
+  free(after);
+  free(cert);
+  free(key);
+  free(ca);
 }
 
 static void maybe_redo(struct mgr *m) {
@@ -620,11 +692,13 @@ static void stop(struct mgr *m) {
   uv_check_stop(&m->flush_check);
   uv_timer_stop(&m->tick_timer);
   uv_timer_stop(&m->lease_timer);
+  uv_timer_stop(&m->cert_timer);
   uv_signal_stop(&m->sigterm);
   uv_signal_stop(&m->sigint);
   uv_close((uv_handle_t *)&m->flush_check, NULL);
   uv_close((uv_handle_t *)&m->tick_timer, NULL);
   uv_close((uv_handle_t *)&m->lease_timer, NULL);
+  uv_close((uv_handle_t *)&m->cert_timer, NULL);
   uv_close((uv_handle_t *)&m->sigterm, NULL);
   uv_close((uv_handle_t *)&m->sigint, NULL);
   if (*m->o->metrics_bind)
@@ -766,6 +840,8 @@ int lb_manager_run(const struct lb_manager_opts *o) {
   m->tick_timer.data = m;
   uv_timer_init(m->loop, &m->lease_timer);
   m->lease_timer.data = m;
+  uv_timer_init(m->loop, &m->cert_timer);
+  m->cert_timer.data = m;
   uv_signal_init(m->loop, &m->sigterm);
   uv_signal_init(m->loop, &m->sigint);
   m->sigterm.data = m->sigint.data = m;

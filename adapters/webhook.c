@@ -91,6 +91,7 @@ struct lb_webhook_req {
 
 struct lb_webhook {
   struct lb_webhook_opts o;
+  char *cert_file, *key_file; /* owned copies behind o.cert_file/key_file */
   /* main loop */
   uv_loop_t *main;
   uv_async_t main_async;
@@ -116,7 +117,9 @@ struct lb_webhook {
   uv_mutex_t mu;
   struct lb_webhook_req *inbox, *inbox_tail, *outbox, *outbox_tail;
   int stop;
-  int64_t by_verdict[LB_WH__N][3]; /* allowed, denied, error */
+  int reload;                       /* lb_webhook_reload asked */
+  int64_t reloads, reload_failures; /* certificate reloads */
+  int64_t by_verdict[LB_WH__N][3];  /* allowed, denied, error */
   int64_t hist[LB_WH__N][N_BUCKETS + 1];
   double lat_sum[LB_WH__N];
   int64_t http_errors[6]; /* 400 404 405/411/431 413 500 503 */
@@ -344,6 +347,7 @@ static void record(struct lb_webhook *wh, int idx, int verdict, uint64_t t0) {
 }
 
 static void process(struct conn *c);
+static int make_ctx(const struct lb_webhook_opts *o, SSL_CTX **out, char **err);
 
 /* Ends the current request: keep-alive connections read the next one. */
 static void request_done(struct conn *c) {
@@ -732,7 +736,32 @@ static void on_io_async(uv_async_t *a) {
   r = wh->outbox;
   wh->outbox = wh->outbox_tail = NULL;
   stop = wh->stop;
+  int reload = wh->reload;
+  wh->reload = 0;
   uv_mutex_unlock(&wh->mu);
+  if (reload && !stop) {
+    /* new connections get the new certificate; open ones keep theirs
+     * (each SSL holds a reference to the context it was made from) */
+    SSL_CTX *ctx;
+    char *err = NULL;
+    int rc = make_ctx(&wh->o, &ctx, &err);
+    if (!rc) {
+      SSL_CTX_free(wh->ctx);
+      wh->ctx = ctx;
+    } else {
+      lb_log("error",
+             "cannot reload the webhook certificate; keeping the "
+             "old one",
+             "error=\"%s\"", err ? err : lb_strerror(rc));
+    }
+    free(err);
+    uv_mutex_lock(&wh->mu);
+    if (rc)
+      wh->reload_failures++;
+    else
+      wh->reloads++;
+    uv_mutex_unlock(&wh->mu);
+  }
   for (; r; r = next) {
     struct conn *c = r->conn;
     next = r->next;
@@ -868,6 +897,10 @@ static void runner_sink(void *ctx, struct lb_webhook_req *req,
     lb_webhook_fail(wh, req, 503, "out of memory");
     return;
   }
+  /* stamped on the loop that orders events, as watch events are: the
+   * journal's at_ms then never steps back between neighbouring events */
+  ev->at_ms = lb_wall_ms();
+  ev->hash = lb_event_hash(ev);
   rc = lb_runner_push(r, ev); /* takes the event's contents */
   if (!rc)
     for (size_t i = n0; i < r->n_held && !found; i++)
@@ -916,11 +949,40 @@ static char *ssl_error(const char *what, const char *file) {
   return lb_buf_detach(&b, NULL);
 }
 
+/* A server TLS context from the certificate chain and key files. */
+static int make_ctx(const struct lb_webhook_opts *o, SSL_CTX **out,
+                    char **err) {
+  SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+  if (!ctx) {
+    *err = ssl_error("cannot create a TLS context", "");
+    return LB_ENOMEM;
+  }
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+  if (SSL_CTX_use_certificate_chain_file(ctx, o->cert_file) != 1) {
+    *err = ssl_error("cannot load the webhook certificate", o->cert_file);
+    SSL_CTX_free(ctx);
+    return LB_EINVAL;
+  }
+  if (SSL_CTX_use_PrivateKey_file(ctx, o->key_file, SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key(ctx) != 1) {
+    *err = ssl_error("cannot load the webhook key (or it does not match the "
+                     "certificate)",
+                     o->key_file);
+    SSL_CTX_free(ctx);
+    return LB_EINVAL;
+  }
+  *out = ctx;
+  return 0;
+}
+
 static void wh_free(struct lb_webhook *wh) {
   lb_map_release(&wh->pending);
   if (wh->ctx)
     SSL_CTX_free(wh->ctx);
   uv_mutex_destroy(&wh->mu);
+  free(wh->cert_file);
+  free(wh->key_file);
   free(wh);
 }
 
@@ -936,35 +998,29 @@ int lb_webhook_start(uv_loop_t *main_loop, const struct lb_webhook_opts *o,
   if (!wh)
     return LB_ENOMEM;
   wh->o = *o;
+  /* own copies: lb_webhook_reload re-reads the files later */
+  wh->o.cert_file = wh->cert_file = lb_strdup(o->cert_file);
+  wh->o.key_file = wh->key_file = lb_strdup(o->key_file);
+  wh->o.host = NULL; /* used only here */
+  if (!wh->cert_file || !wh->key_file) {
+    free(wh->cert_file);
+    free(wh->key_file);
+    free(wh);
+    return LB_ENOMEM;
+  }
   wh->main = main_loop;
   wh->sink = sink;
   wh->sink_ctx = ctx;
   lb_map_init(&wh->pending);
   if (uv_mutex_init(&wh->mu)) {
+    free(wh->cert_file);
+    free(wh->key_file);
     free(wh);
     return LB_ENOMEM;
   }
-  wh->ctx = SSL_CTX_new(TLS_server_method());
-  if (!wh->ctx) {
-    *err = ssl_error("cannot create a TLS context", "");
+  if ((rc = make_ctx(o, &wh->ctx, err))) {
     wh_free(wh);
-    return LB_ENOMEM;
-  }
-  SSL_CTX_set_min_proto_version(wh->ctx, TLS1_2_VERSION);
-  SSL_CTX_set_options(wh->ctx, SSL_OP_NO_RENEGOTIATION);
-  if (SSL_CTX_use_certificate_chain_file(wh->ctx, o->cert_file) != 1) {
-    *err = ssl_error("cannot load the webhook certificate", o->cert_file);
-    wh_free(wh);
-    return LB_EINVAL;
-  }
-  if (SSL_CTX_use_PrivateKey_file(wh->ctx, o->key_file, SSL_FILETYPE_PEM) !=
-          1 ||
-      SSL_CTX_check_private_key(wh->ctx) != 1) {
-    *err = ssl_error("cannot load the webhook key (or it does not match the "
-                     "certificate)",
-                     o->key_file);
-    wh_free(wh);
-    return LB_EINVAL;
+    return rc;
   }
   if (uv_loop_init(&wh->io)) {
     wh_free(wh);
@@ -1017,6 +1073,13 @@ int lb_webhook_start(uv_loop_t *main_loop, const struct lb_webhook_opts *o,
 }
 
 int lb_webhook_port(const struct lb_webhook *wh) { return wh->port; }
+
+void lb_webhook_reload(struct lb_webhook *wh) {
+  uv_mutex_lock(&wh->mu);
+  wh->reload = 1;
+  uv_mutex_unlock(&wh->mu);
+  uv_async_send(&wh->io_async);
+}
 
 static void free_list(struct lb_webhook_req *r) {
   while (r) {
@@ -1126,9 +1189,15 @@ void lb_webhook_metrics(struct lb_webhook *wh, struct lb_buf *b) {
               "# HELP logbook_admission_verdicts_dropped_total Verdicts whose "
               "request was no longer pending.\n"
               "# TYPE logbook_admission_verdicts_dropped_total counter\n"
-              "logbook_admission_verdicts_dropped_total %lld\n",
+              "logbook_admission_verdicts_dropped_total %lld\n"
+              "# HELP logbook_webhook_cert_reloads_total Serving certificate "
+              "reloads, by result.\n"
+              "# TYPE logbook_webhook_cert_reloads_total counter\n"
+              "logbook_webhook_cert_reloads_total{result=\"ok\"} %lld\n"
+              "logbook_webhook_cert_reloads_total{result=\"failed\"} %lld\n",
               (long long)wh->conns_open, (long long)wh->conns_total,
               (long long)wh->timeouts, (long long)wh->handshake_failures,
-              (long long)wh->dropped_verdicts);
+              (long long)wh->dropped_verdicts, (long long)wh->reloads,
+              (long long)wh->reload_failures);
   uv_mutex_unlock(&wh->mu);
 }

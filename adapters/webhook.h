@@ -60,6 +60,10 @@
  * body that is not an AdmissionReview, a missing request.uid -> 400 with
  * the reason as text/plain; those never become events.
  *
+ * Time: the event's at_ms is stamped on the main loop when it is pushed
+ * (microseconds after the request was read), like every other event's, so
+ * at_ms follows journal order.
+ *
  * Matching: a verdict answers the oldest pending request with its uid
  * (request.uid) whose connection is still there; a connection that went
  * away makes its verdict a no-op. A request whose event the engine folded
@@ -146,6 +150,11 @@ int lb_webhook_start(uv_loop_t *main_loop, const struct lb_webhook_opts *o,
                      lb_webhook_sink sink, void *ctx, struct lb_webhook **out,
                      char **err);
 int lb_webhook_port(const struct lb_webhook *wh); /* the bound port */
+/* Main loop. The I/O thread re-reads the cert_file / key_file given at
+ * start (copied there): new connections present the new
+ * certificate, open ones keep theirs; an unusable pair is logged and the
+ * old one kept (metric logbook_webhook_cert_reloads_total). */
+void lb_webhook_reload(struct lb_webhook *wh);
 
 /* Main loop. The uid of a request (request.uid). */
 const char *lb_webhook_req_uid(const struct lb_webhook_req *req);

@@ -447,7 +447,8 @@ struct lb_whcfg {
   uv_loop_t *loop;
   struct lb_kube *k;
   uv_timer_t timer;
-  char *body[2]; /* mutating, validating */
+  char *body[2];          /* mutating, validating */
+  struct lb_whcfg_opts o; /* copies: url_base, svc_ns, svc_name, ns_label */
   int applied[2], outstanding, stopped, closed, ever;
 };
 
@@ -465,11 +466,20 @@ static const char *name_of(int which) {
                     : "logbook-validating-webhook-configuration";
 }
 
+static void opts_release(struct lb_whcfg_opts *o) {
+  free((char *)o->url_base);
+  free((char *)o->svc_ns);
+  free((char *)o->svc_name);
+  free((char *)o->ns_label);
+  memset(o, 0, sizeof *o);
+}
+
 static void maybe_free(struct lb_whcfg *w) {
   if (!w->closed || w->outstanding)
     return;
   free(w->body[0]);
   free(w->body[1]);
+  opts_release(&w->o);
   free(w);
 }
 
@@ -540,11 +550,19 @@ int lb_whcfg_start(uv_loop_t *loop, struct lb_kube *k,
     return LB_ENOMEM;
   w->loop = loop;
   w->k = k;
+  w->o.url_base = lb_strdup(o->url_base);
+  w->o.svc_ns = lb_strdup(o->svc_ns);
+  w->o.svc_name = lb_strdup(o->svc_name);
+  w->o.svc_port = o->svc_port;
+  w->o.ns_label = lb_strdup(o->ns_label);
   w->body[0] = lb_whcfg_mutating(o);
   w->body[1] = lb_whcfg_validating(o);
-  if (!w->body[0] || !w->body[1]) {
+  if (!w->body[0] || !w->body[1] || (o->url_base && !w->o.url_base) ||
+      (o->svc_ns && !w->o.svc_ns) || (o->svc_name && !w->o.svc_name) ||
+      (o->ns_label && !w->o.ns_label)) {
     free(w->body[0]);
     free(w->body[1]);
+    opts_release(&w->o);
     free(w);
     return LB_ENOMEM;
   }
@@ -552,6 +570,27 @@ int lb_whcfg_start(uv_loop_t *loop, struct lb_kube *k,
   w->timer.data = w;
   on_timer(&w->timer);
   *out = w;
+  return 0;
+}
+
+int lb_whcfg_set_ca(struct lb_whcfg *w, const char *ca_pem) {
+  struct lb_whcfg_opts o = w->o;
+  char *m, *v;
+  o.ca_pem = ca_pem;
+  m = lb_whcfg_mutating(&o);
+  v = lb_whcfg_validating(&o);
+  if (!m || !v) {
+    free(m);
+    free(v);
+    return LB_ENOMEM;
+  }
+  free(w->body[0]);
+  free(w->body[1]);
+  w->body[0] = m;
+  w->body[1] = v;
+  w->applied[0] = w->applied[1] = 0;
+  if (!w->stopped)
+    uv_timer_start(&w->timer, on_timer, 0, 0);
   return 0;
 }
 

@@ -71,6 +71,9 @@ struct lb_whcfg; /* the applier: a timer and two requests */
  * until lb_whcfg_stop). o's strings are copied. */
 int lb_whcfg_start(uv_loop_t *loop, struct lb_kube *k,
                    const struct lb_whcfg_opts *o, struct lb_whcfg **out);
+/* A new CA (the certificate was regenerated): rebuilds both objects and
+ * applies them now. ca_pem is copied. Returns 0 or LB_ENOMEM. */
+int lb_whcfg_set_ca(struct lb_whcfg *w, const char *ca_pem);
 /* Both configurations applied at least once. */
 int lb_whcfg_applied(const struct lb_whcfg *w);
 /* Stops the timer; frees once outstanding requests have returned (they

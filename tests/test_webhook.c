@@ -919,3 +919,102 @@ TEST_TIMEOUT(webhook_verdict_timeout_503, 30) {
   free(ca);
   curl_global_cleanup();
 }
+
+/* lb_webhook_reload: new connections present the regenerated certificate. */
+#include <openssl/pem.h>
+struct rl {
+  struct srv *s;
+  uv_async_t phase;
+  uv_sem_t go;
+  int first_ok, second_new;
+};
+
+static X509 *peer_cert(int port, const char *ca) {
+  SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+  struct sockaddr_in a;
+  X509 *x = NULL;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_port = htons((uint16_t)port);
+  a.sin_addr.s_addr = htonl(0x7f000001);
+  SSL_CTX_load_verify_locations(ctx, ca, NULL);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+  if (!connect(fd, (struct sockaddr *)&a, sizeof a)) {
+    SSL *ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    if (SSL_connect(ssl) == 1)
+      x = SSL_get1_peer_certificate(ssl);
+    SSL_free(ssl);
+  }
+  SSL_CTX_free(ctx);
+  close(fd);
+  return x;
+}
+
+static X509 *file_cert(const char *path) {
+  FILE *f = fopen(path, "r");
+  X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+  if (f)
+    fclose(f);
+  return x;
+}
+
+static void rl_client(void *arg) {
+  struct rl *r = arg;
+  X509 *c1 = peer_cert(r->s->port, r->s->ca),
+       *want = file_cert("certs/tls.crt");
+  r->first_ok = c1 && want && !X509_cmp(c1, want);
+  X509_free(c1);
+  X509_free(want);
+  uv_async_send(&r->phase);
+  uv_sem_wait(&r->go);
+  want = file_cert("certs/tls.crt"); /* the regenerated one */
+  for (int i = 0; i < 50 && !r->second_new; i++) {
+    X509 *c2 = peer_cert(r->s->port, r->s->ca);
+    r->second_new = c2 && want && !X509_cmp(c2, want);
+    X509_free(c2);
+    if (!r->second_new)
+      usleep(20000);
+  }
+  X509_free(want);
+  uv_async_send(&r->s->done);
+}
+
+static void rl_phase(uv_async_t *a) {
+  struct rl *r = a->data;
+  struct lb_whcert_opts co = {"certs", "kruise-system",
+                              "logbook-webhook-service", "10.9.8.7"};
+  char *cert, *key, *ca, *err = NULL;
+  /* a new SAN is wanted: a new serving certificate, same CA */
+  ASSERT_OK(lb_whcert_ensure(&co, &cert, &key, &ca, &err));
+  free(cert);
+  free(key);
+  free(ca);
+  lb_webhook_reload(r->s->wh);
+  uv_sem_post(&r->go);
+}
+
+TEST_TIMEOUT(webhook_reload_serves_the_new_certificate, 30) {
+  struct srv s;
+  struct rl r;
+  uv_thread_t th;
+  srv_start(&s, 65536, 5000);
+  memset(&r, 0, sizeof r);
+  r.s = &s;
+  uv_sem_init(&r.go, 0);
+  uv_async_init(uv_default_loop(), &r.phase, rl_phase);
+  r.phase.data = &r;
+  uv_thread_create(&th, rl_client, &r);
+  uv_run(uv_default_loop(), UV_RUN_DEFAULT);
+  uv_thread_join(&th);
+  ASSERT(r.first_ok);
+  ASSERT(r.second_new);
+  struct lb_buf m = LB_BUF_INIT;
+  lb_webhook_metrics(s.wh, &m);
+  ASSERT_CONTAINS(m.p, "logbook_webhook_cert_reloads_total{result=\"ok\"} 1\n");
+  lb_buf_release(&m);
+  uv_close((uv_handle_t *)&r.phase, NULL);
+  srv_stop(&s);
+  uv_sem_destroy(&r.go);
+}
