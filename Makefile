@@ -5,7 +5,7 @@
 #   make bench      benchmarks -> docs/PERFORMANCE.md
 #   make check-layers / make format-check / make valgrind
 CC      ?= cc
-PKGS    := sqlite3 libuv json-c libcurl libxxhash yaml-0.1
+PKGS    := sqlite3 libuv json-c libcurl libxxhash yaml-0.1 openssl
 DEB_PKGS := build-essential pkg-config libsqlite3-dev libuv1-dev libjson-c-dev \
             libcurl4-openssl-dev libxxhash-dev sqlite3 libyaml-dev libssl-dev
 WARN    := -std=c11 -Wall -Wextra -Werror -Wvla -Wstrict-prototypes \
@@ -29,7 +29,7 @@ STORE_SRC   := $(wildcard store/*.c)
 REPLAY_SRC  := $(wildcard replay/*.c)
 ADAPT_SRC   := $(filter-out adapters/main.c,$(wildcard adapters/*.c))
 TEST_SRC    := $(wildcard tests/*.c)
-BENCH_SRC   := $(wildcard bench/*.c)
+BENCH_SRC   := bench/bench.c
 GEN_SRC     := $(B)/gen/schema_sql.c
 
 LIB_OBJ   := $(patsubst %.c,$(B)/%.o,$(ENGINE_SRC) $(STORE_SRC) $(REPLAY_SRC) $(ADAPT_SRC)) $(B)/gen/schema_sql.o
@@ -74,6 +74,10 @@ $(B)/logbook-bench: $(BENCH_OBJ) $(LIB_OBJ)
 $(B)/actprobe: $(B)/tests/tools/actprobe.o $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# Admission webhook latency: 200 concurrent TLS requests on loopback.
+$(B)/logbook-webhook-bench: $(B)/bench/webhook_bench.o $(LIB_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 # Fault-injecting HTTPS proxy for end-to-end tests (tests/tools/faultproxy.c).
 $(B)/faultproxy: tests/tools/faultproxy.c
 	@mkdir -p $(dir $@)
@@ -97,8 +101,10 @@ test: deps
 	LB_ROOT=$(CURDIR) LOGBOOK=$(CURDIR)/$(B)/logbook $(B)/logbook-tests $(T)
 
 bench: deps
-	$(MAKE) $(B)/logbook-bench $(B)/logbook
+	$(MAKE) $(B)/logbook-bench $(B)/logbook-webhook-bench $(B)/logbook
 	LB_ROOT=$(CURDIR) $(B)/logbook-bench
+	$(B)/logbook-webhook-bench
+	LB_WHBENCH_DURABILITY=off $(B)/logbook-webhook-bench
 
 # engine/ is pure: no I/O libraries, nothing from store/replay/adapters.
 # store/ never includes adapters/ or replay/; replay/ never includes adapters/.
@@ -137,7 +143,12 @@ fuzz:
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 	$(MAKE) $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
-	@mkdir -p build/fuzz/corpus-watchparse build/fuzz/corpus-kubeconfig
+	@mkdir -p build/fuzz/corpus-watchparse build/fuzz/corpus-kubeconfig build/fuzz/corpus-admission
+	@cd build/fuzz/corpus-admission && \
+	printf '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u1","kind":{"group":"","version":"v1","kind":"Pod"},"namespace":"n","name":"p","operation":"CREATE","object":{"kind":"Pod","metadata":{"name":"p","managedFields":[{"m":1}],"labels":{"a":"b"}}},"oldObject":null}}' >seed-pod && \
+	printf '{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{"uid":"u2","kind":{"group":"","version":"v1","kind":"Secret"},"operation":"UPDATE","object":{"kind":"Secret","metadata":{"managedFields":[],"name":"s"},"data":{"k":"dmFs","n":null},"stringData":{"x":"y\\u0041"}},"oldObject":{"data":{"k":"b2xk"},"data":{"d":"ZA=="}}}}' >seed-secret && \
+	printf '{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"","kind":{}}}' >seed-nouid && \
+	printf '{"kind":"AdmissionReview" , "request" : { "uid" : "\\u0075", "kind":{"kind":"K"}, "operation":"DELETE", "object" : { } } , "apiVersion" : "admission.k8s.io/v1" }  ' >seed-spaces
 	@cd build/fuzz/corpus-watchparse && \
 	printf '\000\000{"type":"ADDED","object":{"kind":"Pod","metadata":{"name":"a"}}}\n' >seed-added && \
 	printf '\007\000{"type":"MODIFIED","object":{"s":"q\\"}{[\\\\ \\u00e9 \303\251"}}\r\n\n{"object":{},"type":"DELETED"}\n' >seed-escapes && \
@@ -152,6 +163,12 @@ fuzz:
 	  (cd build/fuzz && ./fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
 	    -print_final_stats=1 corpus-$$t); \
 	done
+
+# The AdmissionReview decoder needs the (pure) engine for lb_event_prepare.
+build/fuzz/fuzz_admission: tests/fuzz/fuzz_admission.c adapters/admreview.c adapters/admreview.h $(ENGINE_SRC)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) $(shell pkg-config --cflags json-c libxxhash) -o $@ \
+	  $(filter %.c,$^) $(shell pkg-config --libs json-c libxxhash) -lm
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c adapters/%.c adapters/%.h engine/util.c engine/err.c
 	@mkdir -p $(dir $@)

@@ -15,6 +15,7 @@
 #include "runner.h"
 #include "sim.h"
 #include "simrun.h"
+#include "webhookcfg.h"
 
 #define LB_VERSION "0.1.0"
 
@@ -29,7 +30,18 @@ static const char usage[] =
     "  manager [--kubeconfig F] [--journal F] [--metrics-bind ADDR:PORT]\n"
     "          [--leader-elect=true|false] [--lease-namespace NS]\n"
     "          [--lease-name N] [--qps Q] [--burst B] [--durability P]\n"
-    "        run the controllers against a kube-apiserver\n"
+    "          [--webhook-port P (0 = off)] [--webhook-host ADDR]\n"
+    "          [--webhook-url-base https://127.0.0.1:P | auto]\n"
+    "          [--webhook-cert-dir D] [--webhook-cert F --webhook-key F\n"
+    "          [--webhook-ca F]] [--webhook-service NS/NAME]\n"
+    "          [--webhook-namespace-selector KEY=VALUE]\n"
+    "          [--webhook-register=true|false]\n"
+    "        run the controllers (and admission webhooks) against a\n"
+    "        kube-apiserver\n"
+    "  webhook-config [--url-base https://H:P] [--service NS/NAME]\n"
+    "          [--ca-file F] [--namespace-selector KEY=VALUE]\n"
+    "        print the Mutating/ValidatingWebhookConfigurations the manager\n"
+    "        applies (deploy/webhooks.yaml is this output)\n"
     "  nodesim [--kubeconfig F] [--nodes N] [--seed N]\n"
     "        fake kubelets for a real apiserver: bind pods, report them\n"
     "        Running/Ready, restart containers on image change (tests)\n"
@@ -233,12 +245,102 @@ static int cmd_manager(int argc, char **argv) {
     } else if (flag_value(a, "--durability", argc, argv, &i, &v)) {
       if ((o.durability = lb_durability_parse(v)) < 0)
         return die_usage("--durability is always, batched or off");
+    } else if (flag_value(a, "--webhook-port", argc, argv, &i, &v)) {
+      char *end;
+      long p = strtol(v, &end, 10);
+      if (*end || p < 0 || p > 65535)
+        return die_usage("--webhook-port is a port number (0 = off)");
+      o.webhook_port = (int)p;
+    } else if (flag_value(a, "--webhook-host", argc, argv, &i, &v)) {
+      o.webhook_host = v;
+    } else if (flag_value(a, "--webhook-url-base", argc, argv, &i, &v)) {
+      if (strcmp(v, "auto") && strncmp(v, "https://", 8))
+        return die_usage("--webhook-url-base starts with https:// (or is "
+                         "auto)");
+      o.webhook_url_base = v;
+    } else if (flag_value(a, "--webhook-cert-dir", argc, argv, &i, &v)) {
+      o.webhook_cert_dir = v;
+    } else if (flag_value(a, "--webhook-cert", argc, argv, &i, &v)) {
+      o.webhook_cert = v;
+    } else if (flag_value(a, "--webhook-key", argc, argv, &i, &v)) {
+      o.webhook_key = v;
+    } else if (flag_value(a, "--webhook-ca", argc, argv, &i, &v)) {
+      o.webhook_ca = v;
+    } else if (flag_value(a, "--webhook-service", argc, argv, &i, &v)) {
+      static char svc[256];
+      char *slash;
+      lb_strlcpy(svc, v, sizeof svc);
+      if (!(slash = strchr(svc, '/')) || slash == svc || !slash[1])
+        return die_usage("--webhook-service is NAMESPACE/NAME");
+      *slash = '\0';
+      o.webhook_service_ns = svc;
+      o.webhook_service_name = slash + 1;
+    } else if (flag_value(a, "--webhook-namespace-selector", argc, argv, &i,
+                          &v)) {
+      if (!strchr(v, '=') || *v == '=')
+        return die_usage("--webhook-namespace-selector is KEY=VALUE");
+      o.webhook_ns_label = v;
+    } else if (!strncmp(a, "--webhook-register=", 19)) {
+      o.webhook_register = !strcmp(a + 19, "true");
     } else {
       fprintf(stderr, "logbook manager: unknown option %s\n", a);
       return 2;
     }
   }
   return lb_manager_run(&o);
+}
+
+static int cmd_webhook_config(int argc, char **argv) {
+  struct lb_whcfg_opts o = {
+      NULL, "kruise-system", "logbook-webhook-service", 443, "", NULL};
+  static char svc[256];
+  const char *v, *ca_file = NULL;
+  char *ca = NULL;
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i];
+    if (flag_value(a, "--url-base", argc, argv, &i, &v))
+      o.url_base = v;
+    else if (flag_value(a, "--ca-file", argc, argv, &i, &v))
+      ca_file = v;
+    else if (flag_value(a, "--namespace-selector", argc, argv, &i, &v))
+      o.ns_label = v;
+    else if (flag_value(a, "--service", argc, argv, &i, &v)) {
+      char *slash;
+      lb_strlcpy(svc, v, sizeof svc);
+      if (!(slash = strchr(svc, '/')) || slash == svc || !slash[1])
+        return die_usage("--service is NAMESPACE/NAME");
+      *slash = '\0';
+      o.svc_ns = svc;
+      o.svc_name = slash + 1;
+    } else {
+      fprintf(stderr, "logbook webhook-config: unknown option %s\n", a);
+      return 2;
+    }
+  }
+  if (ca_file) {
+    FILE *f = fopen(ca_file, "r");
+    struct lb_buf b = LB_BUF_INIT;
+    char buf[4096];
+    size_t n;
+    if (!f) {
+      fprintf(stderr, "logbook webhook-config: cannot read %s\n", ca_file);
+      return 1;
+    }
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+      lb_buf_add(&b, buf, n);
+    fclose(f);
+    o.ca_pem = ca = lb_buf_detach(&b, NULL);
+  }
+  char *m = lb_whcfg_mutating(&o), *val = lb_whcfg_validating(&o);
+  if (m && val)
+    printf(
+        "# generated by `logbook webhook-config` — do not edit; the manager\n"
+        "# fills caBundle at start (deploy/README.md)\n---\n%s\n---\n%s\n",
+        m, val);
+  free(m);
+  free(val);
+  free(ca);
+  return m && val ? 0 : 1;
 }
 
 static int cmd_nodesim(int argc, char **argv) {
@@ -425,6 +527,8 @@ int main(int argc, char **argv) {
   const char *cmd = argv[1];
   if (!strcmp(cmd, "sim"))
     return cmd_sim(argc - 2, argv + 2);
+  if (!strcmp(cmd, "webhook-config"))
+    return cmd_webhook_config(argc - 2, argv + 2);
   if (!strcmp(cmd, "manager"))
     return cmd_manager(argc - 2, argv + 2);
   if (!strcmp(cmd, "nodesim"))

@@ -20,6 +20,8 @@
 #include "log.h"
 #include "resources.h"
 #include "runner.h"
+#include "webhook.h"
+#include "webhookcfg.h"
 
 #define MAX_RES 64
 
@@ -44,6 +46,11 @@ struct mgr {
   long long last_renew_ms;
   int64_t lease_transitions;
   /* metrics */
+  /* admission webhooks */
+  struct lb_webhook *wh;
+  struct lb_whcfg *whcfg;
+  char *wh_cert, *wh_key, *wh_ca;
+  uv_timer_t cert_timer; /* self-generated certificates: renew in time */
   double commit_ms_sum;
   int64_t commits, commit_buckets[8]; /* <=1,2,5,10,25,50,100,+Inf ms */
 };
@@ -112,6 +119,121 @@ static int idx_of(struct mgr *m, struct lb_informer *inf) {
   return (int)(inf - m->inf);
 }
 
+static void on_webhook_fail(void *ctx, int rc) {
+  fatal(ctx, 1, lb_strerror(rc));
+}
+
+static void on_cert_timer(uv_timer_t *t);
+
+/* The leader has listed everything: its engine can judge requests now. */
+static void start_webhooks(struct mgr *m) {
+  struct lb_webhook_opts wo;
+  struct lb_whcfg_opts co;
+  char *err = NULL, url[300];
+  int rc;
+  if (m->o->webhook_port <= 0 || m->wh)
+    return;
+  lb_webhook_opts_init(&wo);
+  wo.host = m->o->webhook_host ? m->o->webhook_host : "0.0.0.0";
+  wo.port = m->o->webhook_port;
+  wo.cert_file = m->wh_cert;
+  wo.key_file = m->wh_key;
+  if ((rc = lb_webhook_start(m->loop, &wo, NULL, NULL, &m->wh, &err))) {
+    lb_log("error", "cannot start the webhook server", "error=\"%s\"",
+           err ? err : lb_strerror(rc));
+    free(err);
+    fatal(m, 1, "webhook server");
+    return;
+  }
+  lb_webhook_attach(m->wh, &m->run, on_webhook_fail, m);
+  lb_log("info", "webhook server listening", "host=%s port=%d", wo.host,
+         lb_webhook_port(m->wh));
+  if (!m->o->webhook_cert) {
+    const char *env = getenv("LB_WEBHOOK_CERT_CHECK_SECONDS");
+    uint64_t every =
+        env && atol(env) > 0 ? (uint64_t)atol(env) * 1000 : 12ull * 3600 * 1000;
+    uv_timer_start(&m->cert_timer, on_cert_timer, every, every);
+  }
+  if (!m->o->webhook_register)
+    return;
+  memset(&co, 0, sizeof co);
+  co.url_base = m->o->webhook_url_base;
+  if (co.url_base && !strcmp(co.url_base, "auto")) {
+    snprintf(url, sizeof url, "https://127.0.0.1:%d", lb_webhook_port(m->wh));
+    co.url_base = url;
+  }
+  co.svc_ns = m->o->webhook_service_ns;
+  co.svc_name = m->o->webhook_service_name;
+  co.svc_port = 443;
+  co.ca_pem = m->wh_ca;
+  co.ns_label = m->o->webhook_ns_label;
+  if (lb_whcfg_start(m->loop, m->k, &co, &m->whcfg))
+    fatal(m, 1, "out of memory");
+}
+
+static char *read_all(const char *path) {
+  FILE *f = fopen(path, "r");
+  struct lb_buf b = LB_BUF_INIT;
+  char buf[4096];
+  size_t n;
+  if (!f)
+    return NULL;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+    lb_buf_add(&b, buf, n);
+  fclose(f);
+  return b.err ? (lb_buf_release(&b), NULL) : lb_buf_detach(&b, NULL);
+}
+
+/* Self-generated certificates are renewed 30 days before they expire
+ * (webhookcfg.h): check every 12 h (LB_WEBHOOK_CERT_CHECK_SECONDS), reload
+ * the server when the serving certificate changed, and publish a new CA
+ * (with the old one, for the switch-over) in the caBundle. */
+static void on_cert_timer(uv_timer_t *t) {
+  struct mgr *m = t->data;
+  struct lb_whcert_opts co = {m->o->webhook_cert_dir, m->o->webhook_service_ns,
+                              m->o->webhook_service_name, m->o->webhook_host};
+  char *cert = NULL, *key = NULL, *ca = NULL, *err = NULL;
+  char *before = read_all(m->wh_cert), *after;
+  if (!m->wh || m->stopping) {
+    free(before);
+    return;
+  }
+  if (lb_whcert_ensure(&co, &cert, &key, &ca, &err)) {
+    lb_log("error", "cannot renew the webhook certificate", "error=\"%s\"",
+           err ? err : "");
+    free(err);
+    free(before);
+    return;
+  }
+  after = read_all(m->wh_cert);
+  if (m->wh_ca && strcmp(ca, m->wh_ca)) {
+    struct lb_buf both = LB_BUF_INIT;
+    lb_buf_adds(&both, ca);
+    lb_buf_adds(&both, m->wh_ca);
+    if (!both.err) {
+      free(m->wh_ca);
+      m->wh_ca = lb_buf_detach(&both, NULL);
+      if (m->whcfg)
+        lb_whcfg_set_ca(m->whcfg, m->wh_ca);
+      lb_log("info",
+             "webhook CA renewed; caBundle holds the new and the old "
+             "CA",
+             "dir=%s", co.dir);
+    }
+    lb_buf_release(&both);
+  }
+  if (!before || !after || strcmp(before, after)) {
+    lb_webhook_reload(m->wh);
+    lb_log("info", "webhook serving certificate renewed; reloading", "cert=%s",
+           m->wh_cert);
+  }
+  free(before);
+  free(after);
+  free(cert);
+  free(key);
+  free(ca);
+}
+
 static void maybe_redo(struct mgr *m) {
   if (m->redone || m->first_lists_done < m->n_inf)
     return;
@@ -123,6 +245,7 @@ static void maybe_redo(struct mgr *m) {
   lb_log("info", "initial lists done; ready",
          "resources=%d inflight_redone=%zu events=%lld", m->n_inf, n,
          (long long)m->run.events);
+  start_webhooks(m);
 }
 
 static void sink_item(void *ctx, struct lb_informer *inf, int type, char *body,
@@ -444,6 +567,8 @@ static void metrics(struct mgr *m, struct lb_buf *b) {
               "# HELP logbook_leader 1 while this process holds the lease.\n"
               "# TYPE logbook_leader gauge\nlogbook_leader %d\n",
               (long long)ks.requests, (long long)ks.throttled, m->leader);
+  if (m->wh)
+    lb_webhook_metrics(m->wh, b);
 }
 
 static void respond(struct conn *c, int status, const char *ctype,
@@ -548,6 +673,12 @@ static void stop(struct mgr *m) {
   if (m->stopping)
     return;
   m->stopping = 1;
+  /* no new admission events; requests still waiting get no answer (their
+   * connections close with the process) */
+  lb_webhook_stop(m->wh);
+  m->wh = NULL;
+  lb_whcfg_stop(m->whcfg);
+  m->whcfg = NULL;
   for (int i = 0; i < m->n_inf; i++)
     lb_informer_close(&m->inf[i], informer_closed);
   if (m->run.state != LB_RUN_FAILED) {
@@ -560,11 +691,13 @@ static void stop(struct mgr *m) {
   uv_check_stop(&m->flush_check);
   uv_timer_stop(&m->tick_timer);
   uv_timer_stop(&m->lease_timer);
+  uv_timer_stop(&m->cert_timer);
   uv_signal_stop(&m->sigterm);
   uv_signal_stop(&m->sigint);
   uv_close((uv_handle_t *)&m->flush_check, NULL);
   uv_close((uv_handle_t *)&m->tick_timer, NULL);
   uv_close((uv_handle_t *)&m->lease_timer, NULL);
+  uv_close((uv_handle_t *)&m->cert_timer, NULL);
   uv_close((uv_handle_t *)&m->sigterm, NULL);
   uv_close((uv_handle_t *)&m->sigint, NULL);
   if (*m->o->metrics_bind)
@@ -599,6 +732,51 @@ void lb_manager_opts_init(struct lb_manager_opts *o) {
   o->renew_deadline_seconds = 10;
   o->qps = 30;
   o->burst = 50;
+  o->webhook_host = "0.0.0.0";
+  o->webhook_cert_dir = "webhook-certs";
+  o->webhook_service_ns = "kruise-system";
+  o->webhook_service_name = "logbook-webhook-service";
+  o->webhook_register = 1;
+}
+
+/* Serving certificate: given, or generated/reused in the cert dir. */
+static int webhook_certs(struct mgr *m) {
+  const struct lb_manager_opts *o = m->o;
+  char *err = NULL;
+  int rc;
+  if (o->webhook_port <= 0)
+    return 0;
+  if (o->webhook_cert || o->webhook_key) {
+    FILE *f;
+    struct lb_buf b = LB_BUF_INIT;
+    char buf[4096];
+    size_t n;
+    if (!o->webhook_cert || !o->webhook_key) {
+      fprintf(stderr, "logbook manager: --webhook-cert and --webhook-key go "
+                      "together\n");
+      return 1;
+    }
+    const char *ca = o->webhook_ca ? o->webhook_ca : o->webhook_cert;
+    if (!(f = fopen(ca, "r"))) {
+      fprintf(stderr, "logbook manager: cannot read the webhook CA %s\n", ca);
+      return 1;
+    }
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+      lb_buf_add(&b, buf, n);
+    fclose(f);
+    m->wh_ca = lb_buf_detach(&b, NULL);
+    m->wh_cert = lb_strdup(o->webhook_cert);
+    m->wh_key = lb_strdup(o->webhook_key);
+    return m->wh_ca && m->wh_cert && m->wh_key ? 0 : 1;
+  }
+  struct lb_whcert_opts co = {o->webhook_cert_dir, o->webhook_service_ns,
+                              o->webhook_service_name, o->webhook_host};
+  if ((rc = lb_whcert_ensure(&co, &m->wh_cert, &m->wh_key, &m->wh_ca, &err))) {
+    fprintf(stderr, "logbook manager: %s\n", err ? err : lb_strerror(rc));
+    free(err);
+    return 1;
+  }
+  return 0;
 }
 
 int lb_manager_run(const struct lb_manager_opts *o) {
@@ -632,6 +810,10 @@ int lb_manager_run(const struct lb_manager_opts *o) {
     code = 1;
     goto out;
   }
+  if (webhook_certs(m)) {
+    code = 1;
+    goto out;
+  }
   lb_kubeact_init(&m->ka, m->loop, m->k);
   lb_runner_init(&m->run, m->j, m->e, &m->ka.act);
   if ((rc = lb_runner_recover(&m->run))) {
@@ -657,6 +839,8 @@ int lb_manager_run(const struct lb_manager_opts *o) {
   m->tick_timer.data = m;
   uv_timer_init(m->loop, &m->lease_timer);
   m->lease_timer.data = m;
+  uv_timer_init(m->loop, &m->cert_timer);
+  m->cert_timer.data = m;
   uv_signal_init(m->loop, &m->sigterm);
   uv_signal_init(m->loop, &m->sigint);
   m->sigterm.data = m->sigint.data = m;
@@ -691,6 +875,9 @@ out:
   lb_journal_close(m->j);
   lb_kubeconfig_release(&m->cfg);
   uv_loop_close(m->loop);
+  free(m->wh_cert);
+  free(m->wh_key);
+  free(m->wh_ca);
   free(m);
   return code;
 }

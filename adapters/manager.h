@@ -10,6 +10,14 @@
  *   SIGTERM/SIGINT ──► flush, snapshot, exit 0
  *
  * /healthz, /readyz and /metrics (Prometheus text) on a loopback port.
+ *
+ * Admission webhooks (webhook_port > 0): the serving certificate is
+ * ensured at start (webhookcfg.h); once the leader's informers have listed
+ * everything the HTTPS server starts (webhook.h: its own I/O thread; each
+ * request becomes a REVIEW event through the runner, the committed
+ * RESPOND answers it) and then the webhook configurations are applied
+ * (url = webhook_url_base + path, else by Service). A standby does not
+ * serve webhooks (its engine has no state to judge by).
  */
 #ifndef LB_MANAGER_H
 #define LB_MANAGER_H
@@ -27,6 +35,19 @@ struct lb_manager_opts {
   double qps;                  /* (30) */
   int burst;                   /* (50) */
   int durability;              /* enum lb_durability */
+  /* admission webhooks */
+  int webhook_port;                 /* (0 = off) */
+  const char *webhook_host;         /* listen address (0.0.0.0) */
+  const char *webhook_url_base;     /* "https://127.0.0.1:PORT"; NULL = by
+                                       Service */
+  const char *webhook_cert_dir;     /* generated CA + cert (webhook-certs) */
+  const char *webhook_cert;         /* given serving cert (PEM) or NULL */
+  const char *webhook_key;          /* its key */
+  const char *webhook_ca;           /* caBundle file (default: the cert) */
+  const char *webhook_service_ns;   /* (kruise-system) */
+  const char *webhook_service_name; /* (logbook-webhook-service) */
+  const char *webhook_ns_label;     /* "k=v" extra namespaceSelector (tests) */
+  int webhook_register;             /* apply the configurations (1) */
 };
 
 void lb_manager_opts_init(struct lb_manager_opts *o);

@@ -175,9 +175,15 @@ int lb_runner_flush(struct lb_runner *r) {
   r->held = NULL;
   r->n_held = r->cap_held = 0;
   for (size_t i = 0; i < n; i++) {
-    if (r->act && r->act->submit(r->act, &held[i]) == LB_ENOMEM)
-      rc = LB_ENOMEM;
-    r->actions++;
+    if (held[i].verb == LB_VERB_RESPOND) { /* answered, never in flight */
+      if (r->respond)
+        r->respond(r->respond_ctx, &held[i]);
+      r->responses++;
+    } else {
+      if (r->act && r->act->submit(r->act, &held[i]) == LB_ENOMEM)
+        rc = LB_ENOMEM;
+      r->actions++;
+    }
     lb_action_release(&held[i]);
   }
   free(held);

@@ -27,6 +27,14 @@
  * the pod's uid (a repeat finds it terminating or gone), patches are
  * merge patches of absolute values. So an action takes effect once, even
  * when the crash left its first attempt on the wire.
+ *
+ * RESPOND actions (admission verdicts, engine/admission.h) take another
+ * exit at the same point: after the commit they go to the responder
+ * (r->respond, the webhook server), never to the actuator; they are not
+ * counted in `actions`, are never in flight and are never redone after a
+ * restart (a restarted manager does not answer requests of its previous
+ * life: their connections died with it). Without a responder they are
+ * dropped.
  */
 #ifndef LB_RUNNER_H
 #define LB_RUNNER_H
@@ -51,7 +59,12 @@ struct lb_runner {
   int64_t snapshot_every; /* events between snapshots (0 = never) */
   int64_t since_snapshot;
   int64_t events, decisions, actions; /* counters since init */
+  int64_t responses;                  /* RESPOND actions handed over */
   FILE *log;                          /* decision log lines, or NULL */
+  /* Receives each committed RESPOND action (borrowed for the call), on the
+   * thread that calls lb_runner_flush. NULL: RESPOND actions are dropped. */
+  void (*respond)(void *ctx, const struct lb_action *a);
+  void *respond_ctx;
 };
 
 /* Installs itself as the actuator's outcome callback. */

@@ -175,20 +175,36 @@ SELECT d.kind AS kind,
  WHERE d.reducer = 'cloneset'
  GROUP BY d.seq;
 
--- admission_denials: admission requests the webhook refused (AdmissionReview
--- request/response recorded as one event body).
+-- admission_denials: admission requests a webhook refused — who, what, why.
+-- One row per REVIEW event (source 'admission': body {"path", "review"},
+-- engine/admission.h) whose verdict decision (reducer 'admission') holds a
+-- RESPOND action (its request = the AdmissionReview response written to
+-- the apiserver) with response.allowed false.
 --   SELECT time, user, operation, kind, namespace, name, message
 --     FROM admission_denials ORDER BY seq;
 CREATE VIEW IF NOT EXISTS admission_denials AS
-SELECT seq,
-       strftime('%Y-%m-%dT%H:%M:%fZ', at_ms / 1000.0, 'unixepoch') AS time,
-       json_extract(body, '$.request.userInfo.username') AS user,
-       json_extract(body, '$.request.operation') AS operation,
-       json_extract(body, '$.request.kind.kind') AS kind,
-       json_extract(body, '$.request.namespace') AS namespace,
-       json_extract(body, '$.request.name') AS name,
-       json_extract(body, '$.response.status.message') AS message
-  FROM events
- WHERE source = 'admission'
-   AND json_extract(CASE WHEN json_valid(body) THEN body END,
+SELECT e.seq AS seq,
+       strftime('%Y-%m-%dT%H:%M:%fZ', e.at_ms / 1000.0, 'unixepoch') AS time,
+       json_extract(CASE WHEN json_valid(e.body) THEN e.body END,
+                    '$.path') AS webhook,
+       json_extract(CASE WHEN json_valid(e.body) THEN e.body END,
+                    '$.review.request.userInfo.username') AS user,
+       json_extract(CASE WHEN json_valid(e.body) THEN e.body END,
+                    '$.review.request.operation') AS operation,
+       e.kind AS kind,
+       e.namespace AS namespace,
+       e.name AS name,
+       e.uid AS request_uid,
+       json_extract(CASE WHEN json_valid(a.request) THEN a.request END,
+                    '$.response.status.code') AS code,
+       json_extract(CASE WHEN json_valid(a.request) THEN a.request END,
+                    '$.response.status.message') AS message,
+       d.reason AS reason,
+       d.seq AS decision_seq
+  FROM events e
+  JOIN decisions d ON d.event_seq = e.seq AND d.reducer = 'admission'
+  JOIN actions a ON a.decision_seq = d.seq AND a.verb = 'respond'
+ WHERE e.source = 'admission'
+   AND e.type = 'REVIEW'
+   AND json_extract(CASE WHEN json_valid(a.request) THEN a.request END,
                     '$.response.allowed') = 0;

@@ -686,9 +686,10 @@ TEST(journal_views) {
         "SELECT seq, time, user, operation, kind, namespace, name, message "
         "FROM admission_denials",
         &q);
-  ASSERT_EQ_STR(q.p, "#seq|time|user|operation|kind|namespace|name|message\n"
-                     "5|2025-11-25T13:31:02.040Z|alice|UPDATE|CloneSet|"
-                     "default|web|replicas must be >= 0\n");
+  /* Event 5 is not a REVIEW with a verdict decision (engine/admission.h):
+   * the view lists refused verdicts only, so it has no row here; rows are
+   * covered by test_webhook.c admission_denials_view_reads_verdicts. */
+  ASSERT_EQ_STR(q.p, "#seq|time|user|operation|kind|namespace|name|message\n");
   lb_journal_close(j);
   lb_buf_release(&q);
 }

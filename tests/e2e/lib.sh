@@ -105,6 +105,9 @@ set_image() { # CS IMAGE [PARTITION]
 # --- processes under test ----------------------------------------------------
 MANAGER_SUP=
 NODESIM_PID=
+# metrics/readyz port of the manager under test; another run on this
+# machine (e.g. a private kit) may hold the default
+MPORT=${E2E_METRICS_PORT:-18080}
 export LB_WATCH_STALL_SECONDS=${LB_WATCH_STALL_SECONDS:-15}
 # The manager runs under a supervisor that restarts it whenever it exits,
 # as its Deployment would (it exits on purpose when it loses its lease).
@@ -113,22 +116,50 @@ start_manager() { # [KUBECONFIG] [JOURNAL]
     rm -f "$WORK/manager.stop"
     (
       while [ ! -f "$WORK/manager.stop" ]; do
+        if [ -f "$WORK/manager.hold" ]; then # hold_manager: stay down
+          sleep 0.2
+          continue
+        fi
+        # shellcheck disable=SC2086 # MANAGER_ARGS: extra flags, word-split
         "$LOGBOOK" manager --kubeconfig "${1:-$KUBECONFIG}" --journal "${2:-$WORK/manager.db}" \
-          --identity e2e-manager --metrics-bind 127.0.0.1:18080 >>"$WORK/manager.log" 2>&1 || true
+          --identity e2e-manager --metrics-bind "127.0.0.1:$MPORT" ${MANAGER_ARGS:-} >>"$WORK/manager.log" 2>&1 &
+        echo $! >"$WORK/manager.pid"
+        wait $! || true
         echo "supervisor: manager exited" >>"$WORK/manager.log"
         sleep 0.5
       done
     ) &
     MANAGER_SUP=$!
   fi
-  wait_for "manager /readyz" 90 curl -sf 127.0.0.1:18080/readyz
+  # our manager, not whatever else answers on the port
+  wait_for "manager /readyz" 90 bash -c "kill -0 \$(cat '$WORK/manager.pid') && curl -sf 127.0.0.1:$MPORT/readyz"
 }
-manager_pid() { pgrep -f -- "--identity e2e-manager" | head -1; }
+# The pid of the manager this run started (never another run's: pgrep by
+# name would find managers of other checkouts on the same machine).
+manager_pid() {
+  local p
+  p=$(cat "$WORK/manager.pid" 2>/dev/null) || return 0
+  kill -0 "$p" 2>/dev/null && echo "$p"
+  return 0
+}
 crash_manager() { # SIGNAL: the supervisor restarts it
   local pid
   pid=$(manager_pid)
   [ -n "$pid" ] && kill "-${1:-KILL}" "$pid"
   wait_for "manager $pid gone" 30 bash -c "! kill -0 $pid 2>/dev/null"
+}
+# The manager down (and kept down by its supervisor) until release_manager;
+# usable inside a test's subshell, unlike stop_manager/start_manager.
+hold_manager() {
+  touch "$WORK/manager.hold"
+  local pid
+  pid=$(manager_pid)
+  [ -z "$pid" ] || kill -TERM "$pid"
+  [ -z "$pid" ] || wait_for "manager $pid gone" 30 bash -c "! kill -0 $pid 2>/dev/null"
+}
+release_manager() {
+  rm -f "$WORK/manager.hold"
+  wait_for "manager /readyz" 90 bash -c "kill -0 \$(cat '$WORK/manager.pid') && curl -sf 127.0.0.1:$MPORT/readyz"
 }
 stop_manager() {
   [ -n "$MANAGER_SUP" ] || return 0
@@ -149,7 +180,7 @@ stop_nodesim() {
   wait "$NODESIM_PID" 2>/dev/null || true
   NODESIM_PID=
 }
-metric() { curl -sf 127.0.0.1:18080/metrics | awk -v m="$1" '$1 == m {print $2}'; }
+metric() { curl -sf "127.0.0.1:$MPORT/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 
 # every journal must replay clean
 replay_ok() { # JOURNAL
@@ -180,6 +211,7 @@ run_test() { # NAME FUNCTION
   )
   rc=$?
   set -e
+  rm -f "$WORK/manager.hold" # a test that failed while holding it down
   if [ "$rc" = 0 ]; then
     PASS=$((PASS + 1))
     log "ok   $1"

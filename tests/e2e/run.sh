@@ -8,6 +8,7 @@ source "$(dirname "$0")/lib.sh"
 
 cleanup() {
   stop_manager
+  webhook_cleanup
   stop_nodesim
   if [ -n "${PROXY_PID:-}" ]; then kill "$PROXY_PID" 2>/dev/null || true; fi
   if [ -z "${E2E_KEEP_CLUSTER:-}" ]; then kit down.sh >/dev/null 2>&1 || true; fi
@@ -37,6 +38,7 @@ setup() {
     kubectl wait --for condition=established --timeout=60s "crd/$crd" >/dev/null
   done
   start_nodesim
+  MANAGER_ARGS=$WEBHOOK_ARGS # tests/e2e/webhook.sh
   start_manager "$KUBECONFIG_ADMIN"
 }
 
@@ -111,6 +113,7 @@ t_apiserver_restart() {
 
 ALL=(t_create_scale t_partition_rollout t_manager_sigkill t_apiserver_restart)
 source "$(dirname "$0")/cloneset.sh"
+source "$(dirname "$0")/webhook.sh"
 source "$(dirname "$0")/faults.sh"
 source "$(dirname "$0")/actions.sh"
 
