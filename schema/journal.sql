@@ -53,7 +53,7 @@ CREATE INDEX IF NOT EXISTS decisions_object
 CREATE TABLE IF NOT EXISTS actions (
   id               INTEGER PRIMARY KEY,        -- engine-assigned, increasing
   decision_seq     INTEGER NOT NULL,
-  verb             TEXT,                       -- create|patch|delete
+  verb             TEXT,                       -- create|patch|spatch|jpatch|delete|respond
   api_group        TEXT,
   kind             TEXT,
   namespace        TEXT,
@@ -62,7 +62,7 @@ CREATE TABLE IF NOT EXISTS actions (
   precondition_uid TEXT,                       -- delete precondition, or ''
   request          TEXT,                       -- request body JSON, NULL for delete
   state            TEXT    NOT NULL DEFAULT 'pending'
-                   CHECK (state IN ('pending', 'done', 'failed')),
+                   CHECK (state IN ('pending', 'done', 'failed')), -- respond: 'done' at insert
   http_status      INTEGER,
   error            TEXT,                       -- Status.message of a failure
   attempts         INTEGER NOT NULL DEFAULT 0,

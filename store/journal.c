@@ -157,10 +157,13 @@ static const char *const stmt_sql[ST__N] = {
     [ST_INS_DECISION] = "INSERT INTO decisions (seq, event_seq, reducer, kind, "
                         "namespace, name, reason, n_actions, canonical, chain) "
                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    /* a RESPOND (admission verdict) gets no outcome event: it is done
+     * when its decision commits (engine/admission.h) */
     [ST_INS_ACTION] = "INSERT INTO actions (id, decision_seq, verb, api_group, "
                       "kind, namespace, name, subresource, precondition_uid, "
-                      "request) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-                      "?10)",
+                      "request, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                      "?9, ?10, CASE ?3 WHEN 'respond' THEN 'done' ELSE "
+                      "'pending' END)",
 };
 
 struct lb_journal {

@@ -539,6 +539,10 @@ TEST_TIMEOUT(webhook_server_answers_and_refuses, 60) {
   ASSERT_EQ_INT(count(&s, "SELECT count(*) FROM actions WHERE "
                           "verb='respond'"),
                 3);
+  /* a verdict is done once committed: never listed as pending */
+  ASSERT_EQ_INT(count(&s, "SELECT count(*) FROM actions WHERE "
+                          "verb='respond' AND state='done'"),
+                3);
   ASSERT_EQ_INT(count(&s, "SELECT count(*) FROM events WHERE "
                           "json_extract(body,'$.path')='/validate-pod'"),
                 2);
