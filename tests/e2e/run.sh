@@ -30,6 +30,9 @@ setup() {
   # (the light setup has no garbage collector for old pods)
   KUBECONFIG_ADMIN=$KUBECONFIG
   kubectl create namespace "$NS" >/dev/null
+  # the whole suite runs through logbook's admission webhooks (webhook.sh
+  # registers them for namespaces with this label only)
+  kubectl label namespace "$NS" "logbook-e2e-webhook=$NS" >/dev/null
   cp "$KUBECONFIG_ADMIN" "$WORK/user.kubeconfig"
   kubectl --kubeconfig "$WORK/user.kubeconfig" config set-context --current --namespace "$NS" >/dev/null
   export KUBECONFIG=$WORK/user.kubeconfig
@@ -114,6 +117,7 @@ t_apiserver_restart() {
 ALL=(t_create_scale t_partition_rollout t_manager_sigkill t_apiserver_restart)
 source "$(dirname "$0")/cloneset.sh"
 source "$(dirname "$0")/webhook.sh"
+source "$(dirname "$0")/policy.sh"
 source "$(dirname "$0")/faults.sh"
 source "$(dirname "$0")/actions.sh"
 
