@@ -384,6 +384,8 @@ static int fold_outcome(struct lb_engine *e, struct lb_event *ev) {
                                       : &c->inflight_revs;
     if (LB_ALWAYS(*cnt > 0))
       (*cnt)--;
+    if (!ok)
+      c->failed_verb = f->verb;
   }
   if (owner)
     rc = mark_dirty(e, f->owner_key);

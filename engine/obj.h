@@ -169,6 +169,9 @@ struct lb_cloneset {
   int inflight_revs;    /* ControllerRevision creates in flight */
   int64_t wakeup_ms;    /* reconcile again at this time (0 = none) */
   uint64_t last_reason; /* hash of the last recorded reason */
+  int failed_verb;      /* verb of an own action whose outcome just failed; set
+                           by the fold, read and cleared by the reconcile of the
+                           same event (FailedScale/FailedUpdate), never kept */
 };
 
 struct lb_crev {

@@ -1,0 +1,261 @@
+/* test_cloneset_sim.c — OpenKruise CloneSet acceptance scenarios driven
+ * through the reducer against the in-test API server (tests/ipsim.c):
+ * scenario 5 (specified scale-down held by a preDelete hook, then scale up,
+ * with the exclude-preparing-delete label), scenario 13
+ * (PreparingUpdateAsUpdate: a recreated pod comes back at the current
+ * revision), and the FailedScale / FailedUpdate status conditions. */
+#include <json-c/json.h>
+
+#include "../engine/decision.h"
+#include "../engine/engine.h"
+#include "../engine/obj.h"
+#include "../engine/util.h"
+#include "ipsim.h"
+#include "test.h"
+
+#define HOOK_KEY "example.com/hook"
+#define UNHOOK_PATCH "{\"metadata\":{\"labels\":{\"" HOOK_KEY "\":null}}}"
+#define LC_LABEL "lifecycle.apps.kruise.io/state"
+
+/* A CloneSet with CloneSet labels `cs_labels` (JSON members, may be ""),
+ * template labels app=web plus `tmpl_labels` (members, "" or ",..."), and
+ * `spec_extra` appended to spec (",\"lifecycle\":{...}"). */
+static char *manifest(int gen, int replicas, const char *image,
+                      const char *cs_labels, const char *tmpl_labels,
+                      const char *spec_extra) {
+  struct lb_buf b = LB_BUF_INIT;
+  lb_buf_addf(&b,
+              "{\"apiVersion\":\"apps.kruise.io/v1alpha1\",\"kind\":"
+              "\"CloneSet\",\"metadata\":{\"name\":\"web\",\"namespace\":\"" NS
+              "\",\"uid\":\"cs-uid\",\"resourceVersion\":\"%d\","
+              "\"generation\":%d,\"labels\":{%s}},\"spec\":{\"replicas\":%d,"
+              "\"selector\":{\"matchLabels\":{\"app\":\"web\"}},\"template\":"
+              "{\"metadata\":{\"labels\":{\"app\":\"web\"%s}},\"spec\":{"
+              "\"containers\":[{\"name\":\"c\",\"image\":\"%s\"}]}}%s}}",
+              gen * 10, gen, cs_labels, replicas, tmpl_labels, image,
+              spec_extra);
+  ASSERT(!b.err);
+  return lb_buf_detach(&b, NULL);
+}
+
+static void put(struct ipsim *s, char *m) {
+  ip_put_cs(s, m);
+  free(m);
+  ip_settle(s);
+}
+
+static json_object *cs_status(const struct ipsim *s) {
+  return jm(jm(s->objs, "CloneSet/web"), "status");
+}
+
+static int cs_status_int(const struct ipsim *s, const char *f) {
+  return json_object_get_int(jm(cs_status(s), f));
+}
+
+/* ---- scenario 5 ---------------------------------------------------------- */
+/* replicas 3 (pods hooked by preDelete from the template); replicas 2 with
+ * podsToDelete [first pod] -> PreparingDelete; replicas 3 again; then the
+ * hook is removed. Returns the number of pods right after the scale-up. */
+static int scenario5(int exclude, struct ipsim *s, char names[][64]) {
+  const char *csl =
+      exclude ? "\"apps.kruise.io/cloneset-scaling-exclude-preparing-delete\":"
+                "\"true\""
+              : "";
+  const char *lc = ",\"lifecycle\":{\"preDelete\":{\"labelsHandler\":{"
+                   "\"" HOOK_KEY "\":\"true\"}}}";
+  char extra[512], victim[64];
+  ip_init(s);
+  put(s, manifest(1, 3, "nginx:1", csl, ",\"" HOOK_KEY "\":\"true\"", lc));
+  ASSERT_EQ_INT(pod_names(s, names, 8), 3);
+  lb_strlcpy(victim, names[0], sizeof victim);
+  snprintf(extra, sizeof extra,
+           "%s,\"scaleStrategy\":{\"podsToDelete\":[\"%s\"]}", lc, victim);
+  put(s, manifest(2, 2, "nginx:1", csl, ",\"" HOOK_KEY "\":\"true\"", extra));
+  ASSERT_EQ_INT(pod_names(s, names, 8), 3);
+  ASSERT_EQ_STR(pod_label(s, victim, LC_LABEL), "PreparingDelete");
+  put(s, manifest(3, 3, "nginx:1", csl, ",\"" HOOK_KEY "\":\"true\"", extra));
+  int after_scale_up = pod_names(s, names, 8);
+  ASSERT_EQ_INT(cs_status_int(s, "replicas"), after_scale_up);
+  ASSERT_EQ_STR(pod_label(s, victim, LC_LABEL), "PreparingDelete");
+  ip_user_patch(s, victim, UNHOOK_PATCH);
+  ip_settle(s);
+  ASSERT(pod_label(s, victim, LC_LABEL) == NULL); /* deleted */
+  return after_scale_up;
+}
+
+TEST(cloneset_scenario05_specified_delete_then_scale_up_exclude_label) {
+  struct ipsim s;
+  char names[8][64];
+  /* with the label: the held pod is left out of the count, so scaling
+   * back to 3 creates one (status.replicas 4), and after the hook lets
+   * go 3 remain, 2 of them the originals */
+  ASSERT_EQ_INT(scenario5(1, &s, names), 4);
+  ASSERT(decisions_with(&s, "1 PreparingDelete pod(s) not counted "
+                            "(apps.kruise.io/cloneset-scaling-exclude-"
+                            "preparing-delete)") >= 1);
+  ASSERT(decisions_with(&s, "-> PreparingDelete (preDelete hook)") == 1);
+  ASSERT(decisions_with(&s, "deleted (hook released)") == 1);
+  ASSERT_EQ_INT(pod_names(&s, names, 7), 3);
+  ASSERT_EQ_INT(cs_status_int(&s, "replicas"), 3);
+  ip_free(&s);
+  /* without the label: PreparingDelete pods still count, replicas 3 is
+   * already met by 3 pods, nothing is created; after the hook lets go the
+   * scale-up creates the third pod */
+  ASSERT_EQ_INT(scenario5(0, &s, names), 3);
+  ASSERT_EQ_INT(decisions_with(&s, "not counted"), 0);
+  ASSERT_EQ_INT(pod_names(&s, names, 7), 3);
+  ip_free(&s);
+}
+
+TEST(cloneset_scenario05_keeps_two_originals) {
+  struct ipsim s;
+  char names[8][64], orig[3][64];
+  const char *csl =
+      "\"apps.kruise.io/cloneset-scaling-exclude-preparing-delete\":\"true\"";
+  const char *lc = ",\"lifecycle\":{\"preDelete\":{\"labelsHandler\":{"
+                   "\"" HOOK_KEY "\":\"true\"}}}";
+  char extra[512];
+  ip_init(&s);
+  put(&s, manifest(1, 3, "nginx:1", csl, ",\"" HOOK_KEY "\":\"true\"", lc));
+  ASSERT_EQ_INT(pod_names(&s, orig, 3), 3);
+  snprintf(extra, sizeof extra,
+           "%s,\"scaleStrategy\":{\"podsToDelete\":[\"%s\"]}", lc, orig[1]);
+  put(&s, manifest(2, 2, "nginx:1", csl, ",\"" HOOK_KEY "\":\"true\"", extra));
+  put(&s, manifest(3, 3, "nginx:1", csl, ",\"" HOOK_KEY "\":\"true\"", extra));
+  ASSERT_EQ_INT(pod_names(&s, names, 8), 4);
+  ip_user_patch(&s, orig[1], UNHOOK_PATCH);
+  ip_settle(&s);
+  ASSERT_EQ_INT(pod_names(&s, names, 8), 3);
+  int kept = 0;
+  for (int i = 0; i < 3; i++)
+    for (int k = 0; k < 3; k++)
+      kept += !strcmp(names[i], orig[k]);
+  ASSERT_EQ_INT(kept, 2);
+  ASSERT(pod_label(&s, orig[1], LC_LABEL) == NULL);
+  for (int i = 0; i < 3; i++)
+    ASSERT_EQ_STR(pod_label(&s, names[i], LC_LABEL), "Normal");
+  ip_free(&s);
+}
+
+/* ---- scenario 13 --------------------------------------------------------- */
+/* replicas 3, partition 2, in place with an inPlaceUpdate hook every pod
+ * carries: the image change sends one pod to PreparingUpdate, where the
+ * hook holds it. A user then deletes an old Normal pod. Returns the
+ * revision label of the replacement (into rev) and the update revision. */
+static void scenario13(int gate, char *rev, char *update_rev, size_t n) {
+  struct ipsim s;
+  char names[8][64], before[8][64];
+  const char *csl = gate ? "\"gates.logbook.io/PreparingUpdateAsUpdate\":"
+                           "\"true\""
+                         : "";
+  const char *extra =
+      ",\"updateStrategy\":{\"type\":\"InPlaceIfPossible\",\"partition\":2,"
+      "\"maxUnavailable\":1},\"lifecycle\":{\"inPlaceUpdate\":{"
+      "\"labelsHandler\":{\"" HOOK_KEY "\":\"true\"}}}";
+  ip_init(&s);
+  put(&s, manifest(1, 3, "nginx:1", csl, ",\"" HOOK_KEY "\":\"true\"", extra));
+  ASSERT_EQ_INT(pod_names(&s, before, 8), 3);
+  put(&s, manifest(2, 3, "nginx:2", csl, ",\"" HOOK_KEY "\":\"true\"", extra));
+  int prep = -1, victim = -1;
+  for (int i = 0; i < 3; i++) {
+    if (!strcmp(pod_label(&s, before[i], LC_LABEL), "PreparingUpdate"))
+      prep = i;
+    else if (victim < 0)
+      victim = i;
+  }
+  ASSERT(prep >= 0 && victim >= 0);
+  lb_strlcpy(update_rev,
+             json_object_get_string(jm(cs_status(&s), "updateRevision")), n);
+  ASSERT(strcmp(update_rev,
+                pod_label(&s, before[victim], "controller-revision-hash")));
+  ip_user_delete(&s, before[victim]);
+  ip_settle(&s);
+  ASSERT_EQ_INT(pod_names(&s, names, 8), 3);
+  rev[0] = '\0';
+  for (int i = 0; i < 3; i++) {
+    int old = 0;
+    for (int k = 0; k < 3; k++)
+      old |= !strcmp(names[i], before[k]);
+    if (!old)
+      lb_strlcpy(rev, pod_label(&s, names[i], "controller-revision-hash"), n);
+  }
+  ASSERT(rev[0]);
+  /* the held pod is still held, and still counts as not updated */
+  ASSERT_EQ_STR(pod_label(&s, before[prep], LC_LABEL), "PreparingUpdate");
+  ASSERT_EQ_INT(cs_status_int(&s, "updatedReplicas"),
+                strcmp(rev, update_rev) ? 0 : 1);
+  if (gate)
+    ASSERT(decisions_with(&s, "1 PreparingUpdate pod(s) counted as updated "
+                              "(PreparingUpdateAsUpdate)") >= 1);
+  ip_free(&s);
+}
+
+TEST(cloneset_scenario13_preparing_update_as_update) {
+  char rev[128], upd[128];
+  scenario13(1, rev, upd, sizeof rev);
+  ASSERT(strcmp(rev, upd) != 0); /* back at the current revision */
+  scenario13(0, rev, upd, sizeof rev);
+  ASSERT_EQ_STR(rev, upd); /* without the gate: at the update revision */
+}
+
+/* ---- FailedScale / FailedUpdate ------------------------------------------ */
+static const struct lb_action *status_write_with(const struct ipsim *s,
+                                                 const char *needle) {
+  const struct lb_action *last = NULL;
+  for (size_t i = 0; i < s->ds.n; i++)
+    for (size_t k = 0; k < s->ds.v[i].n_actions; k++) {
+      const struct lb_action *a = &s->ds.v[i].actions[k];
+      if (!strcmp(a->kind, "CloneSet") && !strcmp(a->sub, "status") &&
+          strstr(a->body, needle))
+        last = a;
+    }
+  return last;
+}
+
+TEST(cloneset_condition_failed_scale_then_cleared) {
+  struct ipsim s;
+  char names[8][64];
+  ip_init(&s);
+  s.fail_create = 403;
+  put(&s, manifest(1, 2, "nginx:1", "", "", ""));
+  ASSERT_EQ_INT(pod_names(&s, names, 8), 2); /* created on the next try */
+  const struct lb_action *a = status_write_with(&s, "FailedScale");
+  ASSERT(a);
+  json_object *b = json_tokener_parse(a->body);
+  json_object *c =
+      json_object_array_get_idx(jm(jm(b, "status"), "conditions"), 0);
+  ASSERT_EQ_STR(json_object_get_string(jm(c, "type")), "FailedScale");
+  ASSERT_EQ_STR(json_object_get_string(jm(c, "status")), "True");
+  ASSERT(jm(c, "lastTransitionTime"));
+  ASSERT_CONTAINS(json_object_get_string(jm(c, "message")),
+                  "failed to create pod web-");
+  ASSERT_CONTAINS(json_object_get_string(jm(c, "message")),
+                  "is forbidden: exceeded quota");
+  json_object_put(b);
+  ASSERT(decisions_with(&s, "condition FailedScale: failed to create pod") ==
+         1);
+  /* the next status write replaced the status: the condition is gone */
+  ASSERT(jm(cs_status(&s), "conditions") == NULL);
+  ASSERT_EQ_INT(cs_status_int(&s, "replicas"), 2);
+  ip_free(&s);
+}
+
+TEST(cloneset_condition_failed_update) {
+  struct ipsim s;
+  const char *us = ",\"updateStrategy\":{\"type\":\"InPlaceIfPossible\","
+                   "\"maxUnavailable\":1}";
+  ip_init(&s);
+  put(&s, manifest(1, 1, "nginx:1", "", "", us));
+  s.fail_patch = 422;
+  put(&s, manifest(2, 1, "nginx:2", "", "", us));
+  ASSERT(status_write_with(&s, "\"FailedUpdate\""));
+  ASSERT(decisions_with(&s, "condition FailedUpdate: failed to update pod") ==
+         1);
+  ASSERT_EQ_INT(decisions_with(&s, "FailedScale"), 0);
+  /* and the update still finished on a later try */
+  struct lb_buf sum = LB_BUF_INIT;
+  pods_summary(&s, &sum);
+  ASSERT_CONTAINS(sum.p, "=nginx:2=1=");
+  lb_buf_release(&sum);
+  ip_free(&s);
+}
