@@ -95,6 +95,19 @@ test: deps
 bench: deps
 	$(MAKE) $(B)/logbook-bench $(B)/logbook
 	LB_ROOT=$(CURDIR) $(B)/logbook-bench
+	@if [ -x /opt/kube/bin/kube-apiserver ]; then $(MAKE) bench-cluster; \
+	else echo "bench: the real-cluster kit is not built; keeping the last rollout results"; \
+	  bench/rollout.sh --splice-only; fi
+
+# 1,000-pod CloneSet rolled in place vs ReCreate on the kit's real apiserver
+# (bench/rollout.sh; results spliced into docs/PERFORMANCE.md). Shares the
+# kit and its ports with the end-to-end tests, hence the lock; -o keeps the
+# lock's fd out of the kit's daemons when the script starts them (else they
+# would hold the lock for as long as they run).
+.PHONY: bench-cluster
+bench-cluster: deps
+	$(MAKE) $(B)/logbook
+	flock -o /tmp/logbook-e2e.lock env LOGBOOK=$(CURDIR)/$(B)/logbook bench/rollout.sh
 
 # engine/ is pure: no I/O libraries, nothing from store/replay/adapters.
 # store/ never includes adapters/ or replay/; replay/ never includes adapters/.

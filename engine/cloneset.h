@@ -44,6 +44,12 @@
  * updated in the scale arithmetic (§16.1 scenario 13). */
 #define LB_GATE_PREPARING_UPDATE_AS_UPDATE                                     \
   "gates.logbook.io/PreparingUpdateAsUpdate"
+/* PreDownloadImageForInPlaceUpdate: ImagePullJobs for an in-place rollout
+ * (cloneset_predownload.c; §16.1 scenario 14). */
+#define LB_GATE_PREDOWNLOAD "gates.logbook.io/PreDownloadImageForInPlaceUpdate"
+/* On ControllerRevisions: pre-download decided for this revision. */
+#define LB_LABEL_PREDOWNLOAD_CREATED "apps.kruise.io/pre-predownload-created"
+#define LB_LABEL_PREDOWNLOAD_IGNORED "apps.kruise.io/image-predownload-ignored"
 
 /* Partition per spec §1.2: percent rounds up; a percent other than 100%
  * that resolves to all of replicas (>1) keeps one pod for the update;
@@ -101,5 +107,15 @@ int lb_cs_cmp_update(const void *a, const void *b);
  * alphabet. out >= 16 bytes. */
 void lb_cs_revision_hash(const char *data, int collision_count, char *out,
                          size_t n);
+
+struct lb_rctx;
+/* Image pre-download (cloneset_predownload.c): while current != update
+ * revision and the update revision carries neither predownload label,
+ * either creates one ImagePullJob per changed container and labels the
+ * revision pre-predownload-created, or labels it image-predownload-ignored
+ * (ReCreate, replicas <= 3, one batch, not in place), saying why in the
+ * reason. Returns 0 or LB_ENOMEM. */
+int lb__cs_predownload(struct lb_rctx *c, struct lb_cloneset *cs,
+                       const char *current_rev, const char *update_rev);
 
 #endif

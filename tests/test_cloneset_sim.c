@@ -259,3 +259,119 @@ TEST(cloneset_condition_failed_update) {
   lb_buf_release(&sum);
   ip_free(&s);
 }
+
+/* ---- scenario 14: image pre-download ------------------------------------- */
+static json_object *only_job(const struct ipsim *s, int *n) {
+  json_object *job = NULL;
+  *n = 0;
+  json_object_object_foreach(s->objs, key, val) {
+    if (!strncmp(key, "ImagePullJob/", 13)) {
+      job = val;
+      (*n)++;
+    }
+  }
+  return job;
+}
+
+static const char *rev_label(const struct ipsim *s, const char *rev,
+                             const char *label) {
+  char key[256];
+  snprintf(key, sizeof key, "ControllerRevision/%s", rev);
+  json_object *v = jm(jm(jm(jm(s->objs, key), "metadata"), "labels"), label);
+  return v ? json_object_get_string(v) : NULL;
+}
+
+TEST(cloneset_scenario14_image_predownload_job) {
+  struct ipsim s;
+  int n;
+  const char *gate = "\"gates.logbook.io/PreDownloadImageForInPlaceUpdate\":"
+                     "\"true\"";
+  const char *us = ",\"updateStrategy\":{\"type\":\"InPlaceIfPossible\","
+                   "\"maxUnavailable\":1}";
+  ip_init(&s);
+  put(&s, manifest(1, 4, "nginx:1", gate, "", us));
+  ASSERT(only_job(&s, &n) == NULL && n == 0); /* nothing to pull yet */
+  put(&s, manifest(2, 4, "nginx:2", gate, "", us));
+  json_object *job = only_job(&s, &n);
+  ASSERT_EQ_INT(n, 1);
+  const char *upd = json_object_get_string(jm(cs_status(&s), "updateRevision"));
+  char want[256];
+  snprintf(want, sizeof want, "%s-c", upd);
+  json_object *meta = jm(job, "metadata"), *spec = jm(job, "spec");
+  ASSERT_EQ_STR(json_object_get_string(jm(meta, "name")), want);
+  ASSERT_EQ_STR(json_object_get_string(jm(job, "apiVersion")),
+                "apps.kruise.io/v1alpha1");
+  ASSERT_EQ_STR(json_object_get_string(jm(spec, "image")), "nginx:2");
+  json_object *ps = jm(spec, "podSelector");
+  ASSERT_EQ_STR(json_object_get_string(jm(jm(ps, "matchLabels"), "app")),
+                "web");
+  json_object *ex = json_object_array_get_idx(jm(ps, "matchExpressions"), 0);
+  ASSERT_EQ_STR(json_object_get_string(jm(ex, "key")),
+                "controller-revision-hash");
+  ASSERT_EQ_STR(json_object_get_string(jm(ex, "operator")), "NotIn");
+  ASSERT_EQ_STR(
+      json_object_get_string(json_object_array_get_idx(jm(ex, "values"), 0)),
+      upd);
+  json_object *ref = json_object_array_get_idx(jm(meta, "ownerReferences"), 0);
+  ASSERT_EQ_STR(json_object_get_string(jm(ref, "kind")), "CloneSet");
+  ASSERT_EQ_STR(json_object_get_string(jm(ref, "uid")), "cs-uid");
+  ASSERT_EQ_INT(json_object_get_int(jm(spec, "parallelism")), 1);
+  ASSERT_EQ_STR(rev_label(&s, upd, "apps.kruise.io/pre-predownload-created"),
+                "true");
+  ASSERT_EQ_INT(decisions_with(&s, "image pre-download for "), 1);
+  /* the rollout itself went on in place */
+  struct lb_buf sum = LB_BUF_INIT;
+  pods_summary(&s, &sum);
+  ASSERT_EQ_INT(count_in(sum.p, "=nginx:2=1="), 4);
+  lb_buf_release(&sum);
+  ip_free(&s);
+}
+
+TEST(cloneset_scenario14_predownload_ignored_cases) {
+  static const struct {
+    const char *name, *us;
+    int replicas;
+    const char *why;
+  } rows[] = {
+      {"ReCreate", ",\"updateStrategy\":{\"maxUnavailable\":1}", 4,
+       "updateStrategy.type is ReCreate"},
+      {"3 replicas",
+       ",\"updateStrategy\":{\"type\":\"InPlaceIfPossible\","
+       "\"maxUnavailable\":1}",
+       3, "replicas <= 3"},
+      {"one batch",
+       ",\"updateStrategy\":{\"type\":\"InPlaceIfPossible\","
+       "\"maxUnavailable\":\"100%\"}",
+       4, "every pod updates in one batch"},
+  };
+  const char *gate = "\"gates.logbook.io/PreDownloadImageForInPlaceUpdate\":"
+                     "\"true\"";
+  for (size_t i = 0; i < LB_ARRAY_SIZE(rows); i++) {
+    struct ipsim s;
+    int n;
+    ip_init(&s);
+    put(&s, manifest(1, rows[i].replicas, "nginx:1", gate, "", rows[i].us));
+    put(&s, manifest(2, rows[i].replicas, "nginx:2", gate, "", rows[i].us));
+    only_job(&s, &n);
+    if (n != 0 || decisions_with(&s, rows[i].why) != 1)
+      lb_test_fail(__FILE__, __LINE__, "row %s: %d job(s), reason %d",
+                   rows[i].name, n, decisions_with(&s, rows[i].why));
+    const char *upd =
+        json_object_get_string(jm(cs_status(&s), "updateRevision"));
+    ASSERT_EQ_STR(
+        rev_label(&s, upd, "apps.kruise.io/image-predownload-ignored"), "true");
+    ip_free(&s);
+  }
+  /* without the gate nothing is created or labelled */
+  struct ipsim s;
+  int n;
+  ip_init(&s);
+  const char *us = ",\"updateStrategy\":{\"type\":\"InPlaceIfPossible\","
+                   "\"maxUnavailable\":1}";
+  put(&s, manifest(1, 4, "nginx:1", "", "", us));
+  put(&s, manifest(2, 4, "nginx:2", "", "", us));
+  only_job(&s, &n);
+  ASSERT_EQ_INT(n, 0);
+  ASSERT_EQ_INT(decisions_with(&s, "pre-download"), 0);
+  ip_free(&s);
+}

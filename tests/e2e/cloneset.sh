@@ -268,19 +268,77 @@ YAML
   [ "$(journal_count "SELECT count(*) FROM decisions WHERE name='k13' AND reason LIKE '%PreparingUpdate pod(s) counted as updated (PreparingUpdateAsUpdate)%'")" -ge 1 ]
 }
 
-# status conditions: a ResourceQuota refuses pod creation (403), the
-# CloneSet reports FailedScale with the apiserver's message; once the
-# quota is gone the pods come and the next status write drops it
+# status conditions: a LimitRange (pure admission, no controller needed)
+# refuses the pods (403), the CloneSet reports FailedScale with the
+# apiserver's message; once the LimitRange is gone the pods come and the
+# next status write drops the condition
 t_cloneset_failed_scale_condition() {
-  kubectl create quota kq --hard=pods=1 >/dev/null
-  cloneset kq 3 nginx:1.25 | kubectl apply -f - >/dev/null
+  cat <<YAML | kubectl apply -f - >/dev/null
+apiVersion: v1
+kind: LimitRange
+metadata: {name: kq-max}
+spec:
+  limits: [{type: Container, max: {cpu: 100m}}]
+YAML
+  cat <<YAML | kubectl apply -f - >/dev/null
+apiVersion: apps.kruise.io/v1alpha1
+kind: CloneSet
+metadata: {name: kq}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: kq}}
+  template:
+    metadata: {labels: {app: kq}}
+    spec:
+      containers:
+      - {name: main, image: nginx:1.25, resources: {requests: {cpu: 200m}, limits: {cpu: 200m}}}
+YAML
   wait_for "kq FailedScale" 60 bash -c "[ \"\$(kubectl get clone kq -o jsonpath='{.status.conditions[?(@.type==\"FailedScale\")].status}')\" = True ]"
-  jp clone kq '{.status.conditions[0].message}' | grep -q 'failed to create pod kq-'
-  kubectl delete quota kq >/dev/null
-  wait_for "kq 3 ready after the quota is gone" 90 status_is kq 3 3
+  jp clone kq '{.status.conditions[0].message}' | grep -q 'failed to create pod kq-.*forbidden'
+  [ "$(live_pods kq)" = 0 ]
+  kubectl delete limitrange kq-max >/dev/null
+  wait_for "kq 3 ready after the LimitRange is gone" 90 status_is kq 3 3
   wait_for "kq conditions cleared" 30 bash -c "[ -z \"\$(kubectl get clone kq -o jsonpath='{.status.conditions}')\" ]"
   [ "$(journal_count "SELECT count(*) FROM decisions WHERE name='kq' AND reason LIKE '%condition FailedScale: failed to create pod%'")" -ge 1 ]
 }
 
 ALL+=(t_kruise_05_specified_scale_down_then_up_exclude_preparing_delete
   t_kruise_13_preparing_update_as_update t_cloneset_failed_scale_condition)
+
+# 14. image pre-download (gate PreDownloadImageForInPlaceUpdate, per
+# CloneSet: gates.logbook.io/PreDownloadImageForInPlaceUpdate=true): an
+# in-place rollout of 4 pods, one at a time, creates the ImagePullJob
+# <update-revision>-main for the new image, selecting the CloneSet's pods
+# not yet at that revision, owned by the CloneSet; the revision is
+# labelled apps.kruise.io/pre-predownload-created
+t_kruise_14_image_predownload() {
+  cat <<YAML | kubectl apply -f - >/dev/null
+apiVersion: apps.kruise.io/v1alpha1
+kind: CloneSet
+metadata:
+  name: k14
+  labels: {gates.logbook.io/PreDownloadImageForInPlaceUpdate: "true"}
+spec:
+  replicas: 4
+  updateStrategy: {type: InPlaceIfPossible, maxUnavailable: 1}
+  selector: {matchLabels: {app: k14}}
+  template:
+    metadata: {labels: {app: k14}}
+    spec: {containers: [{name: main, image: nginx:1.25, imagePullPolicy: IfNotPresent}]}
+YAML
+  wait_for "k14 4 ready" 60 status_is k14 4 4
+  [ -z "$(kubectl get imagepulljobs -o name)" ]
+  set_image k14 nginx:1.26
+  local rev
+  wait_for "k14 new revision" 30 bash -c "[ \"\$(kubectl get clone k14 -o jsonpath='{.status.updateRevision}')\" != \"\$(kubectl get clone k14 -o jsonpath='{.status.currentRevision}')\" ]"
+  rev=$(jp clone k14 '{.status.updateRevision}')
+  wait_for "ImagePullJob $rev-main" 30 kubectl get imagepulljob "$rev-main"
+  [ "$(jp imagepulljob "$rev-main" '{.spec.image}')" = nginx:1.26 ]
+  [ "$(jp imagepulljob "$rev-main" '{.spec.podSelector.matchLabels.app}')" = k14 ]
+  [ "$(jp imagepulljob "$rev-main" '{.spec.podSelector.matchExpressions[0].key} {.spec.podSelector.matchExpressions[0].operator} {.spec.podSelector.matchExpressions[0].values[0]}')" = "controller-revision-hash NotIn $rev" ]
+  [ "$(jp imagepulljob "$rev-main" '{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}/{.metadata.ownerReferences[0].controller}')" = CloneSet/k14/true ]
+  [ "$(jp controllerrevision "$rev" '{.metadata.labels.apps\.kruise\.io/pre-predownload-created}')" = true ]
+  [ "$(kubectl get imagepulljobs -o name | wc -l)" = 1 ]
+  wait_for "k14 rolled in place" 90 status_is k14 4 4
+}
+ALL+=(t_kruise_14_image_predownload)
