@@ -136,6 +136,9 @@ void kubelet(json_object *pod) {
           json_object_new_int(json_object_get_int(jm(x, "restartCount")) + 1));
     }
     snprintf(id, sizeof id, "id-%s", img);
+    /* an image named "...broken..." never gets ready (§16.1 scenario 9) */
+    json_object_object_add(x, "ready",
+                           json_object_new_boolean(!strstr(img, "broken")));
     json_object_object_add(x, "image", json_object_new_string(img));
     json_object_object_add(x, "imageID", json_object_new_string(id));
   }

@@ -375,3 +375,193 @@ TEST(cloneset_scenario14_predownload_ignored_cases) {
   ASSERT_EQ_INT(decisions_with(&s, "pre-download"), 0);
   ip_free(&s);
 }
+
+/* ---- in place with env from metadata and priorities (7, 9, 10) ----------- */
+/* A CloneSet whose template has containers `ctrs` (JSON array members)
+ * and metadata `meta` (members after the labels object, "" or ",..."). */
+static char *manifest_ctrs(int gen, const char *labels_extra, const char *meta,
+                           const char *ctrs) {
+  struct lb_buf b = LB_BUF_INIT;
+  lb_buf_addf(&b,
+              "{\"apiVersion\":\"apps.kruise.io/v1alpha1\",\"kind\":"
+              "\"CloneSet\",\"metadata\":{\"name\":\"web\",\"namespace\":\"" NS
+              "\",\"uid\":\"cs-uid\",\"resourceVersion\":\"%d\","
+              "\"generation\":%d},\"spec\":{\"replicas\":1,"
+              "\"selector\":{\"matchLabels\":{\"app\":\"web\"}},\"template\":"
+              "{\"metadata\":{\"labels\":{\"app\":\"web\"%s}%s},\"spec\":{"
+              "\"containers\":[%s]}},\"updateStrategy\":{\"type\":"
+              "\"InPlaceIfPossible\",\"maxUnavailable\":1}}}",
+              gen * 10, gen, labels_extra, meta, ctrs);
+  ASSERT(!b.err);
+  return lb_buf_detach(&b, NULL);
+}
+
+static json_object *the_pod(const struct ipsim *s, char *name, size_t n) {
+  char names[4][64];
+  ASSERT_EQ_INT(pod_names(s, names, 4), 1);
+  lb_strlcpy(name, names[0], n);
+  char key[128];
+  snprintf(key, sizeof key, "Pod/%s", names[0]);
+  return jm(s->objs, key);
+}
+
+static json_object *ctr_status(json_object *pod, const char *name) {
+  json_object *css = jm(jm(pod, "status"), "containerStatuses");
+  for (size_t i = 0; css && i < json_object_array_length(css); i++) {
+    json_object *c = json_object_array_get_idx(css, i);
+    if (!strcmp(json_object_get_string(jm(c, "name")), name))
+      return c;
+  }
+  return NULL;
+}
+
+#define ENV_LABEL                                                              \
+  ",\"env\":[{\"name\":\"TEST_ENV\",\"valueFrom\":{\"fieldRef\":{"             \
+  "\"fieldPath\":\"metadata.labels['test-env']\"}}}]"
+#define ENV_ANNO                                                               \
+  ",\"env\":[{\"name\":\"TEST_ENV\",\"valueFrom\":{\"fieldRef\":{"             \
+  "\"fieldPath\":\"metadata.annotations['test-env']\"}}}]"
+#define ENV_ANNO_PRIO(n)                                                       \
+  ",\"env\":[{\"name\":\"TEST_ENV\",\"valueFrom\":{\"fieldRef\":{"             \
+  "\"fieldPath\":\"metadata.annotations['test-env']\"}}},{\"name\":"           \
+  "\"KRUISE_CONTAINER_PRIORITY\",\"value\":\"" n "\"}]"
+#define PRIO(n)                                                                \
+  ",\"env\":[{\"name\":\"KRUISE_CONTAINER_PRIORITY\",\"value\":\"" n "\"}]"
+
+TEST(cloneset_scenario07_image_and_env_from_label_in_place) {
+  struct ipsim s;
+  char name[64];
+  ip_init(&s);
+  put(&s, manifest_ctrs(1, ",\"test-env\":\"foo\"", "",
+                        "{\"name\":\"c\",\"image\":\"nginx:1\"" ENV_LABEL "}"));
+  json_object *pod = the_pod(&s, name, sizeof name);
+  const char *uid = json_object_get_string(jm(jm(pod, "metadata"), "uid"));
+  char uid0[128];
+  lb_strlcpy(uid0, uid, sizeof uid0);
+  put(&s, manifest_ctrs(2, ",\"test-env\":\"bar\"", "",
+                        "{\"name\":\"c\",\"image\":\"nginx:2\"" ENV_LABEL "}"));
+  pod = the_pod(&s, name, sizeof name);
+  /* same pod, restarted once at the new image, label renewed */
+  ASSERT_EQ_STR(json_object_get_string(jm(jm(pod, "metadata"), "uid")), uid0);
+  ASSERT_EQ_INT(json_object_get_int(jm(ctr_status(pod, "c"), "restartCount")),
+                1);
+  ASSERT_EQ_STR(json_object_get_string(ctr_status(pod, "c")
+                                           ? jm(ctr_status(pod, "c"), "image")
+                                           : NULL),
+                "nginx:2");
+  ASSERT_EQ_STR(pod_label(&s, name, "test-env"), "bar");
+  ASSERT(decisions_with(&s, "1 image(s) + metadata (step 2 of 3)") == 1);
+  ASSERT_EQ_INT(decisions_with(&s, "recreate"), 0);
+  ip_free(&s);
+}
+
+TEST(cloneset_scenario10_two_images_env_from_annotation_ordered_batches) {
+  struct ipsim s;
+  char name[64];
+  ip_init(&s);
+  /* app reads the annotation and has the higher priority (as the
+   * Ordered launch priority gives the first container) */
+  put(&s, manifest_ctrs(1, "", ",\"annotations\":{\"test-env\":\"foo\"}",
+                        "{\"name\":\"app\",\"image\":\"a:1\"" ENV_ANNO_PRIO(
+                            "100") "},"
+                                   "{\"name\":\"side\",\"image\":\"s:1\"" PRIO(
+                                       "10") "}"));
+  put(&s, manifest_ctrs(2, "", ",\"annotations\":{\"test-env\":\"bar\"}",
+                        "{\"name\":\"app\",\"image\":\"a:2\"" ENV_ANNO_PRIO(
+                            "100") "},"
+                                   "{\"name\":\"side\",\"image\":\"s:2\"" PRIO(
+                                       "10") "}"));
+  json_object *pod = the_pod(&s, name, sizeof name);
+  ASSERT_EQ_INT(json_object_get_int(jm(ctr_status(pod, "app"), "restartCount")),
+                1);
+  ASSERT_EQ_INT(
+      json_object_get_int(jm(ctr_status(pod, "side"), "restartCount")), 1);
+  ASSERT_EQ_STR(json_object_get_string(
+                    jm(jm(jm(pod, "metadata"), "annotations"), "test-env")),
+                "bar");
+  /* two batches, the higher priority (app, with the annotation) first */
+  const char *st =
+      json_object_get_string(jm(jm(jm(pod, "metadata"), "annotations"),
+                                "apps.kruise.io/inplace-update-state"));
+  ASSERT(st);
+  json_object *state = json_tokener_parse(st);
+  json_object *rec = jm(state, "containerBatchesRecord");
+  ASSERT_EQ_INT(json_object_array_length(rec), 2);
+  ASSERT_EQ_STR(json_object_get_string(json_object_array_get_idx(
+                    jm(json_object_array_get_idx(rec, 0), "containers"), 0)),
+                "app");
+  ASSERT_EQ_STR(json_object_get_string(json_object_array_get_idx(
+                    jm(json_object_array_get_idx(rec, 1), "containers"), 0)),
+                "side");
+  json_object_put(state);
+  ASSERT(decisions_with(&s, "next container batch applied") == 1);
+  ip_free(&s);
+}
+
+TEST(cloneset_scenario09_broken_first_batch_holds_the_next) {
+  struct ipsim s;
+  char name[64];
+  ip_init(&s);
+  put(&s, manifest_ctrs(
+              1, "", "",
+              "{\"name\":\"app\",\"image\":\"a:1\"" PRIO(
+                  "10") "},"
+                        "{\"name\":\"side\",\"image\":\"s:1\"" PRIO("1") "}"));
+  ip_put_cs(
+      &s, manifest_ctrs(
+              2, "", "",
+              "{\"name\":\"app\",\"image\":\"a:broken\"" PRIO(
+                  "10") "},"
+                        "{\"name\":\"side\",\"image\":\"s:2\"" PRIO("1") "}"));
+  for (int i = 0; i < 60; i++) { /* it never settles: answer for a while */
+    s.now += 1000;
+    if (!ip_answer(&s))
+      ip_tick(&s);
+  }
+  json_object *pod = the_pod(&s, name, sizeof name);
+  ASSERT_EQ_STR(json_object_get_string(jm(ctr_status(pod, "app"), "image")),
+                "a:broken");
+  ASSERT_EQ_INT(json_object_get_int(jm(ctr_status(pod, "app"), "restartCount")),
+                1);
+  /* the second container is untouched and waits in nextContainerImages */
+  ASSERT_EQ_STR(json_object_get_string(jm(ctr_status(pod, "side"), "image")),
+                "s:1");
+  ASSERT_EQ_INT(
+      json_object_get_int(jm(ctr_status(pod, "side"), "restartCount")), 0);
+  const char *st =
+      json_object_get_string(jm(jm(jm(pod, "metadata"), "annotations"),
+                                "apps.kruise.io/inplace-update-state"));
+  json_object *state = json_tokener_parse(st);
+  ASSERT_EQ_STR(
+      json_object_get_string(jm(jm(state, "nextContainerImages"), "side")),
+      "s:2");
+  ASSERT_EQ_INT(json_object_array_length(jm(state, "containerBatchesRecord")),
+                1);
+  json_object_put(state);
+  ASSERT_EQ_INT(decisions_with(&s, "next container batch applied"), 0);
+  ip_free(&s);
+}
+
+TEST(cloneset_inplace_container_without_priority_joins_first_batch) {
+  struct ipsim s;
+  char name[64];
+  ip_init(&s);
+  put(&s, manifest_ctrs(1, "", "",
+                        "{\"name\":\"app\",\"image\":\"a:1\"},"
+                        "{\"name\":\"side\",\"image\":\"s:1\"" PRIO("10") "}"));
+  put(&s, manifest_ctrs(2, "", "",
+                        "{\"name\":\"app\",\"image\":\"a:2\"},"
+                        "{\"name\":\"side\",\"image\":\"s:2\"" PRIO("10") "}"));
+  json_object *pod = the_pod(&s, name, sizeof name);
+  const char *st =
+      json_object_get_string(jm(jm(jm(pod, "metadata"), "annotations"),
+                                "apps.kruise.io/inplace-update-state"));
+  json_object *state = json_tokener_parse(st);
+  json_object *rec = jm(state, "containerBatchesRecord");
+  ASSERT_EQ_INT(json_object_array_length(rec), 1); /* one batch of both */
+  ASSERT_EQ_INT(json_object_array_length(
+                    jm(json_object_array_get_idx(rec, 0), "containers")),
+                2);
+  json_object_put(state);
+  ip_free(&s);
+}

@@ -69,7 +69,7 @@ static const struct drow diff_rows[] = {
        "\"s:2\",\"env\":[{\"name\":\"KRUISE_CONTAINER_PRIORITY\",\"value\":"
        "\"10\"}]}",
        ""),
-     1, "app=a:2@0,side=s:2@10", NULL, NULL},
+     1, "app=a:2@-,side=s:2@10", NULL, NULL},
     {"key order does not matter",
      "{\"spec\":{\"containers\":[{\"image\":\"n:1\",\"name\":\"app\"}]},"
      "\"metadata\":{}}",
@@ -91,7 +91,9 @@ TEST(inplace_diff_table) {
     for (size_t i = 0; i < d.n_imgs; i++) {
       lb_buf_addf(&got, "%s%s=%s", i ? "," : "", d.imgs[i].name,
                   d.imgs[i].image);
-      if (with_prio)
+      if (with_prio && d.imgs[i].priority == LB_INPLACE_NO_PRIORITY)
+        lb_buf_adds(&got, "@-");
+      else if (with_prio)
         lb_buf_addf(&got, "@%d", d.imgs[i].priority);
     }
     if (strcmp(got.p ? got.p : "", row->imgs))
@@ -198,14 +200,16 @@ TEST(inplace_state_json_exact_field_names) {
   struct lb_inplace_diff d;
   ASSERT_OK(lb_inplace_diff(
       T(LBL("1"),
-        "{\"name\":\"app\",\"image\":\"a:1\"},{\"name\":\"side\",\"image\":"
-        "\"s:1\",\"env\":[{\"name\":\"KRUISE_CONTAINER_PRIORITY\",\"value\":"
-        "\"1\"}]}",
+        "{\"name\":\"app\",\"image\":\"a:1\",\"env\":[{\"name\":"
+        "\"KRUISE_CONTAINER_PRIORITY\",\"value\":\"0\"}]},{\"name\":\"side\","
+        "\"image\":\"s:1\",\"env\":[{\"name\":\"KRUISE_CONTAINER_PRIORITY\","
+        "\"value\":\"1\"}]}",
         ""),
       T(LBL("1"),
-        "{\"name\":\"app\",\"image\":\"a:2\"},{\"name\":\"side\",\"image\":"
-        "\"s:2\",\"env\":[{\"name\":\"KRUISE_CONTAINER_PRIORITY\",\"value\":"
-        "\"1\"}]}",
+        "{\"name\":\"app\",\"image\":\"a:2\",\"env\":[{\"name\":"
+        "\"KRUISE_CONTAINER_PRIORITY\",\"value\":\"0\"}]},{\"name\":\"side\","
+        "\"image\":\"s:2\",\"env\":[{\"name\":\"KRUISE_CONTAINER_PRIORITY\","
+        "\"value\":\"1\"}]}",
         ""),
       &d));
   ASSERT_EQ_INT(d.in_place, 1);
