@@ -507,12 +507,12 @@ TEST(cloneset_scenario09_broken_first_batch_holds_the_next) {
               "{\"name\":\"app\",\"image\":\"a:1\"" PRIO(
                   "10") "},"
                         "{\"name\":\"side\",\"image\":\"s:1\"" PRIO("1") "}"));
-  ip_put_cs(
-      &s, manifest_ctrs(
-              2, "", "",
-              "{\"name\":\"app\",\"image\":\"a:broken\"" PRIO(
-                  "10") "},"
-                        "{\"name\":\"side\",\"image\":\"s:2\"" PRIO("1") "}"));
+  char *m2 = manifest_ctrs(
+      2, "", "",
+      "{\"name\":\"app\",\"image\":\"a:broken\"" PRIO(
+          "10") "},{\"name\":\"side\",\"image\":\"s:2\"" PRIO("1") "}");
+  ip_put_cs(&s, m2); /* it never settles: answered below */
+  free(m2);
   for (int i = 0; i < 60; i++) { /* it never settles: answer for a while */
     s.now += 1000;
     if (!ip_answer(&s))
