@@ -8,6 +8,7 @@
 #include "../engine/decision.h"
 #include "../engine/err.h"
 #include "../engine/util.h"
+#include "../store/journal.h"
 #include "test.h"
 
 static void merge_list(json_object *dl, json_object *pl, const char *key);
@@ -20,6 +21,7 @@ void ip_init(struct ipsim *s) {
   s->now = T0;
 }
 void ip_free(struct ipsim *s) {
+  lb_journal_close(s->j);
   lb_decisions_release(&s->ds);
   free(s->ds.v);
   lb_engine_free(s->e);
@@ -27,8 +29,21 @@ void ip_free(struct ipsim *s) {
 }
 
 void ip_apply(struct ipsim *s, struct lb_event *ev) {
+  size_t before = s->ds.n;
+  if (s->j)
+    ASSERT_OK(lb_journal_append_event(s->j, ev)); /* same seq as ours */
   ASSERT_OK(lb_engine_apply(s->e, ev, &s->ds));
   lb_event_release(ev);
+  for (size_t i = before; s->j && i < s->ds.n; i++)
+    ASSERT_OK(lb_journal_append_decision(s->j, &s->ds.v[i]));
+  if (s->j)
+    ASSERT_OK(lb_journal_commit(s->j));
+}
+
+void ip_journal(struct ipsim *s, const char *path) {
+  struct lb_journal_opts o = LB_JOURNAL_OPTS_INIT;
+  o.durability = LB_DUR_OFF;
+  ASSERT_OK(lb_journal_open(path, &o, &s->j));
 }
 
 void ip_event(struct ipsim *s, int src, int type, const char *body) {

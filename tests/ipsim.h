@@ -19,11 +19,16 @@ struct ipsim {
   int64_t seq, now;
   int rv;
   int max_unavailable_seen; /* during the rollout */
-  int fail_create; /* answer the next pod create with this HTTP status */
-  int fail_patch;  /* answer the next pod patch with this HTTP status */
+  int fail_create;      /* answer the next pod create with this HTTP status */
+  struct lb_journal *j; /* when set, every event and decision is journaled
+                           (for `logbook explain` on the run) */
+  int fail_patch;       /* answer the next pod patch with this HTTP status */
 };
 
+struct lb_journal;
 void ip_init(struct ipsim *s);
+/* Journals the run into path (created; durability off). */
+void ip_journal(struct ipsim *s, const char *path);
 void ip_free(struct ipsim *s);
 void ip_apply(struct ipsim *s, struct lb_event *ev);
 void ip_event(struct ipsim *s, int src, int type, const char *body);

@@ -8,8 +8,11 @@
 
 #include "../engine/decision.h"
 #include "../engine/engine.h"
+#include "../engine/err.h"
 #include "../engine/obj.h"
 #include "../engine/util.h"
+#include "../replay/replay.h"
+#include "../store/journal.h"
 #include "ipsim.h"
 #include "test.h"
 
@@ -563,5 +566,64 @@ TEST(cloneset_inplace_container_without_priority_joins_first_batch) {
                     jm(json_object_array_get_idx(rec, 0), "containers")),
                 2);
   json_object_put(state);
+  ip_free(&s);
+}
+
+/* ---- `logbook explain` on journaled runs: paused, hook ------------------- */
+static char *explain(struct ipsim *s, const char *kind, const char *name) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  ASSERT(f);
+  ASSERT_OK(lb_explain(s->j, kind, NS, name, f));
+  fclose(f);
+  return buf;
+}
+
+TEST(explain_why_not_updated_paused) {
+  struct ipsim s;
+  char names[4][64];
+  const char *us = ",\"updateStrategy\":{\"maxUnavailable\":1}";
+  const char *paused = ",\"updateStrategy\":{\"maxUnavailable\":1,"
+                       "\"paused\":true}";
+  ip_init(&s);
+  ip_journal(&s, "paused.db");
+  put(&s, manifest(1, 2, "nginx:1", "", "", us));
+  put(&s, manifest(2, 2, "nginx:2", "", "", paused));
+  ASSERT_EQ_INT(pod_names(&s, names, 4), 2);
+  char *out = explain(&s, "Pod", names[0]);
+  ASSERT_CONTAINS(out, "answers:\n  why not updated yet: at revision web-");
+  ASSERT_CONTAINS(out, "update paused: 2 pod(s) wait for "
+                       "updateStrategy.paused=false");
+  free(out);
+  out = explain(&s, "CloneSet", "web");
+  ASSERT_CONTAINS(out, "  since then, decision ");
+  ASSERT_CONTAINS(out, "update paused: 2 pod(s)");
+  free(out);
+  ip_free(&s);
+  /* the journal of the run replays clean */
+  char cmd[512];
+  const char *bin = getenv("LOGBOOK");
+  snprintf(cmd, sizeof cmd, "%s replay paused.db > replay.txt 2>&1",
+           bin ? bin : "logbook");
+  ASSERT_EQ_INT(system(cmd), 0);
+}
+
+TEST(explain_why_not_updated_hook) {
+  struct ipsim s;
+  char names[4][64];
+  const char *extra = ",\"updateStrategy\":{\"type\":\"InPlaceIfPossible\","
+                      "\"maxUnavailable\":1},\"lifecycle\":{\"inPlaceUpdate\":"
+                      "{\"labelsHandler\":{\"" HOOK_KEY "\":\"true\"}}}";
+  ip_init(&s);
+  ip_journal(&s, "hook.db");
+  put(&s, manifest(1, 1, "nginx:1", "", ",\"" HOOK_KEY "\":\"true\"", extra));
+  put(&s, manifest(2, 1, "nginx:2", "", ",\"" HOOK_KEY "\":\"true\"", extra));
+  ASSERT_EQ_INT(pod_names(&s, names, 4), 1);
+  char *out = explain(&s, "Pod", names[0]);
+  ASSERT_CONTAINS(out, "why not updated yet: at revision web-");
+  ASSERT_CONTAINS(out, "waits in PreparingUpdate: hook labels "
+                       "example.com/hook=true still set");
+  free(out);
   ip_free(&s);
 }
