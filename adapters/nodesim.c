@@ -228,6 +228,19 @@ static int image_changed(struct spod *p) {
   return 0;
 }
 
+static void on_report_soon(uv_timer_t *t) { report(t->data); }
+
+/* on_pod() runs inside libcurl's write callback, where libcurl refuses to
+ * start another transfer (a re-entrant multi call): a report sent from
+ * there failed at once and left p->patching set for good, so the pod never
+ * reported again (in-place image changes and gate changes were lost).
+ * Reports decided in on_pod() go out from the loop instead. */
+static void report_soon(struct spod *p) {
+  uv_timer_stop(&p->timer);
+  p->armed = 0;
+  uv_timer_start(&p->timer, on_report_soon, 0, 0);
+}
+
 static void step(uv_timer_t *t) {
   struct spod *p = t->data;
   struct ns *s = p->sim;
@@ -385,10 +398,11 @@ static void on_pod(void *ctx, struct lb_informer *inf, int type, char *body,
     return;
   }
   if ((p->state == SP_READY || p->state == SP_RUNNING) && image_changed(p)) {
+    /* the restart step reports it (not ready, then ready); no report from
+     * here: see report_soon() */
     p->state = SP_RESTARTING;
     uv_timer_stop(&p->timer);
     p->armed = 0;
-    report(p); /* not ready while the container restarts */
   }
   if (p->state == SP_READY) {
     /* readiness gates may have changed: recompute Ready */
@@ -402,7 +416,7 @@ static void on_pod(void *ctx, struct lb_informer *inf, int type, char *body,
           have = jstr(c, "status") && !strcmp(jstr(c, "status"), "True");
       }
     if (want != have)
-      report(p);
+      report_soon(p);
     return;
   }
   arm(p);

@@ -35,7 +35,15 @@ struct rec {
   struct lb_cs_status st; /* computed status (borrowed strings) */
   char *label_selector;
   int ranked; /* node ranks computed (only scale-in ordering needs them) */
+  int preparing_update_as_update; /* gate label on the CloneSet */
+  const char *cond_type;          /* FailedScale / FailedUpdate, or NULL */
+  char *cond_message;             /* its message (malloc'd) */
 };
+
+static int label_true(const struct lb_cloneset *cs, const char *key) {
+  const char *v = lb_kv_get(cs->o.labels, key);
+  return v && !strcmp(v, "true");
+}
 
 static const char *lifecycle(const struct lb_pod *p) {
   return p->lc ? p->lc : ""; /* derived at decode */
@@ -134,6 +142,8 @@ static int collect(struct rec *r) {
     lc = lifecycle(p);
     x->pod = p;
     x->is_new = !strcmp(lb_pod_revision(p), r->update_rev);
+    x->scale_new = x->is_new || (r->preparing_update_as_update &&
+                                 !strcmp(lc, LB_LC_PREPARING_UPDATE));
     x->predeleting = !strcmp(lc, "PreparingDelete");
     x->to_delete = is_to_delete(cs, p);
     int held = held_unavailable(r, p); /* always: it also sets wakeups */
@@ -184,7 +194,9 @@ static int rank_nodes(struct rec *r) {
   return 0;
 }
 
-static void calculate(struct rec *r) {
+/* The §3.4 numbers, pods classed new by scale_new (scale_view) or by
+ * is_new. */
+static void calc_with(struct rec *r, int scale_view, struct lb_cs_calc *out) {
   struct lb_cs_calc_in in;
   struct lb_cloneset *cs = r->cs;
   memset(&in, 0, sizeof in);
@@ -195,9 +207,10 @@ static void calculate(struct rec *r) {
   in.scale_max_unavailable = cs->scale_max_unavailable;
   in.paused = cs->paused;
   in.n_pods = (int)r->n;
+  in.exclude_predeleting = label_true(cs, LB_LABEL_EXCLUDE_PREDELETE);
   for (size_t i = 0; i < r->n; i++) {
     const struct lb_cs_podinfo *x = &r->pi[i];
-    if (x->is_new) {
+    if (scale_view ? x->scale_new : x->is_new) {
       in.new_total++;
       in.new_predeleting += x->predeleting;
       in.new_to_delete += !x->predeleting && x->to_delete;
@@ -209,7 +222,23 @@ static void calculate(struct rec *r) {
       in.old_unavailable += !x->predeleting && !x->to_delete && !x->available;
     }
   }
-  lb_cs_calc(&in, &r->calc);
+  lb_cs_calc(&in, out);
+}
+
+/* Scale counts a PreparingUpdate pod as updated under the gate
+ * PreparingUpdateAsUpdate, update never does (upstream passes IsPodUpdate
+ * to the scale calculation only): the update numbers come from a second
+ * calculation by revision. */
+static void calculate(struct rec *r) {
+  calc_with(r, 1, &r->calc);
+  if (r->preparing_update_as_update) {
+    struct lb_cs_calc u;
+    calc_with(r, 0, &u);
+    r->calc.update_old_diff = u.update_old_diff;
+    r->calc.update_new_diff = u.update_new_diff;
+    r->calc.update_num = u.update_num;
+    r->calc.update_max_unavailable = u.update_max_unavailable;
+  }
 }
 
 static int cmp_victim_ptr(const void *a, const void *b) {
@@ -654,6 +683,25 @@ static int scale_predeleting(struct rec *r) {
   return rc < 0 ? rc : n;
 }
 
+/* What the scale counts left out or reclassed, for the reason (into b). */
+static const char *count_notes(struct rec *r, struct lb_buf *b) {
+  int pd = 0, pu = 0;
+  for (size_t i = 0; i < r->n; i++) {
+    pd += r->pi[i].predeleting;
+    pu += r->pi[i].scale_new && !r->pi[i].is_new;
+  }
+  lb_buf_reset(b);
+  if (pd && label_true(r->cs, LB_LABEL_EXCLUDE_PREDELETE))
+    lb_buf_addf(b, "; %d PreparingDelete pod(s) not counted (%s)", pd,
+                LB_LABEL_EXCLUDE_PREDELETE);
+  if (pu)
+    lb_buf_addf(b,
+                "; %d PreparingUpdate pod(s) counted as updated "
+                "(PreparingUpdateAsUpdate)",
+                pu);
+  return b->p ? b->p : "";
+}
+
 /* Scale (§3.4 scale sequence). Returns 1 when it acted, 0 if not, <0. */
 static int scale(struct rec *r) {
   struct lb_cs_calc *k = &r->calc;
@@ -686,15 +734,18 @@ static int scale(struct rec *r) {
       batch = r->c->opts->max_batch;
     int n = k->scale_up < batch ? k->scale_up : batch;
     int n_old = k->scale_up_old < n ? k->scale_up_old : n;
+    struct lb_buf notes = LB_BUF_INIT;
     lb_rctx_reasonf(r->c,
                     "scale up: replicas %d, active %d, expected %d (surge %d): "
                     "creating %d of %d (slow-start batch %d), %d at current "
-                    "revision %s to keep partition %d%s",
+                    "revision %s to keep partition %d%s%s",
                     cs->replicas, active, k->expected_total, k->use_surge, n,
                     k->scale_up, batch, n_old, r->current_rev, k->partition,
                     k->scale_up_limited ? "; limited by scaleStrategy."
                                           "maxUnavailable"
-                                        : "");
+                                        : "",
+                    count_notes(r, &notes));
+    lb_buf_release(&notes);
     rc = create_pods(r, n, n_old);
     free(v);
     return rc ? rc : 1;
@@ -1231,14 +1282,14 @@ static int status(struct rec *r) {
       o->collision_count == s->collision_count &&
       str_eq(o->current_revision, s->current_revision) &&
       str_eq(o->update_revision, s->update_revision) &&
-      str_eq(o->label_selector, s->label_selector)) {
+      str_eq(o->label_selector, s->label_selector) && !r->cond_type) {
     lb_buf_release(&sel);
     return 0;
   }
-  if (cs->inflight_status) {
+  if (cs->inflight_status && !r->cond_type) {
     lb_buf_release(&sel);
     return 0; /* the write in flight will be followed by a fresh look */
-  }
+  }           /* a condition exists only in this reconcile: written even then */
   lb_buf_addf(&body,
               "{\"status\":{\"observedGeneration\":%lld,\"replicas\":%d,"
               "\"readyReplicas\":%d,\"availableReplicas\":%d,"
@@ -1253,6 +1304,18 @@ static int status(struct rec *r) {
   lb_buf_add_json_str(&body, s->update_revision);
   lb_buf_adds(&body, ",\"labelSelector\":");
   lb_buf_add_json_str(&body, s->label_selector);
+  if (r->cond_type) {
+    char ts[32];
+    lb_time_rfc3339(r->c->now, ts);
+    lb_buf_addf(&body,
+                ",\"conditions\":[{\"type\":\"%s\",\"status\":\"True\","
+                "\"lastTransitionTime\":\"%s\",\"message\":",
+                r->cond_type, ts);
+    lb_buf_add_json_str(&body, r->cond_message);
+    lb_buf_adds(&body, "}]");
+  } else {
+    lb_buf_adds(&body, ",\"conditions\":null"); /* as upstream's rewrite */
+  }
   lb_buf_adds(&body, "}}");
   lb_buf_release(&sel);
   if ((rc = body.err)) {
@@ -1268,6 +1331,48 @@ static int status(struct rec *r) {
                   s->replicas, s->ready, s->available, s->updated,
                   s->updated_ready, s->expected_updated, s->current_revision,
                   s->update_revision);
+  return 0;
+}
+
+/* Status conditions (§3.2): upstream appends FailedScale (a pod create or
+ * delete failed) or FailedUpdate (a pod update failed) to the status it
+ * writes in the reconcile that hit the error, and every later status write
+ * replaces the whole status, dropping them. Here the error is the failed
+ * outcome being folded (final: 429/5xx are retried before an outcome is
+ * journaled); a delete answered 404 already reached its goal, and a 409
+ * is no error here (a create re-sent after a restart answers 409, and a
+ * conflict is decided again from fresh state). The message is the
+ * apiserver's Status message. */
+static int failed_condition(struct rec *r, int verb) {
+  const struct lb_event *ev = r->c->ev;
+  struct json_object *root, *m = NULL;
+  struct lb_buf b = LB_BUF_INIT;
+  const char *what;
+  if (!verb || ev->source != LB_SRC_OUTCOME || strcmp(ev->kind, "Pod") ||
+      ev->http_status == 409 ||
+      (ev->http_status == 404 && verb == LB_VERB_DELETE))
+    return 0;
+  r->cond_type = verb == LB_VERB_CREATE || verb == LB_VERB_DELETE
+                     ? "FailedScale"
+                     : "FailedUpdate";
+  what = verb == LB_VERB_CREATE   ? "create"
+         : verb == LB_VERB_DELETE ? "delete"
+                                  : "update";
+  root = ev->body ? json_tokener_parse(ev->body) : NULL;
+  json_object_object_get_ex(root, "message", &m);
+  if (m && json_object_is_type(m, json_type_string))
+    lb_buf_addf(&b, "failed to %s pod %s: %s", what, ev->name,
+                json_object_get_string(m));
+  else
+    lb_buf_addf(&b, "failed to %s pod %s: HTTP %d", what, ev->name,
+                ev->http_status);
+  json_object_put(root);
+  if (b.err) {
+    lb_buf_release(&b);
+    return LB_ENOMEM;
+  }
+  r->cond_message = lb_buf_detach(&b, NULL);
+  lb_rctx_reasonf(r->c, "condition %s: %s", r->cond_type, r->cond_message);
   return 0;
 }
 
@@ -1317,12 +1422,17 @@ int lb_cloneset_reconcile(struct lb_rctx *c, struct lb_obj *o) {
   memset(&r, 0, sizeof r);
   r.c = c;
   r.cs = cs;
+  r.preparing_update_as_update =
+      label_true(cs, LB_GATE_PREPARING_UPDATE_AS_UPDATE);
+  int failed_verb = cs->failed_verb;
+  cs->failed_verb = 0; /* fold-to-reconcile only: never state */
   if (o->deleting_ms) {
     lb_rctx_reasonf(c, "CloneSet is being deleted; its pods are left to "
                        "garbage collection");
     return 0;
   }
-  if ((rc = resolve_revisions(&r)) || (rc = collect(&r)))
+  if ((rc = failed_condition(&r, failed_verb)) ||
+      (rc = resolve_revisions(&r)) || (rc = collect(&r)))
     goto out;
   calculate(&r);
   if ((rc = ensure_revision(&r)))
@@ -1331,6 +1441,9 @@ int lb_cloneset_reconcile(struct lb_rctx *c, struct lb_obj *o) {
    * gone pods (pvc.c); both wait while their own actions are in flight */
   if ((rc = lb_rev_gc(c, cs, r.current_rev, r.update_rev)) < 0 ||
       (rc = lb_pvc_cleanup(c, cs)) < 0)
+    goto out;
+  if (label_true(cs, LB_GATE_PREDOWNLOAD) &&
+      (rc = lb__cs_predownload(c, cs, r.current_rev, r.update_rev)))
     goto out;
   if (cs->inflight_pods) {
     lb_rctx_reasonf(c, "waiting for pod actions in flight");
@@ -1357,5 +1470,6 @@ int lb_cloneset_reconcile(struct lb_rctx *c, struct lb_obj *o) {
 out:
   free(r.rev_data);
   free(r.pi);
+  free(r.cond_message);
   return rc;
 }

@@ -34,6 +34,22 @@
 #define LB_LABEL_SPECIFIED_DELETE "apps.kruise.io/specified-delete"
 #define LB_LABEL_LIFECYCLE "lifecycle.apps.kruise.io/state"
 #define LB_ANNO_LIFECYCLE_TS "lifecycle.apps.kruise.io/timestamp"
+/* On a CloneSet (§0.2): scale counts leave PreparingDelete pods out. */
+#define LB_LABEL_EXCLUDE_PREDELETE                                             \
+  "apps.kruise.io/cloneset-scaling-exclude-preparing-delete"
+/* Upstream feature gates are manager flags; logbook has no journaled gate
+ * settings yet, so a gate is switched on per CloneSet by the label
+ * gates.logbook.io/<Gate>=true (in the journal with the object, so replay
+ * sees it). PreparingUpdateAsUpdate: a PreparingUpdate pod counts as
+ * updated in the scale arithmetic (§16.1 scenario 13). */
+#define LB_GATE_PREPARING_UPDATE_AS_UPDATE                                     \
+  "gates.logbook.io/PreparingUpdateAsUpdate"
+/* PreDownloadImageForInPlaceUpdate: ImagePullJobs for an in-place rollout
+ * (cloneset_predownload.c; §16.1 scenario 14). */
+#define LB_GATE_PREDOWNLOAD "gates.logbook.io/PreDownloadImageForInPlaceUpdate"
+/* On ControllerRevisions: pre-download decided for this revision. */
+#define LB_LABEL_PREDOWNLOAD_CREATED "apps.kruise.io/pre-predownload-created"
+#define LB_LABEL_PREDOWNLOAD_IGNORED "apps.kruise.io/image-predownload-ignored"
 
 /* Partition per spec §1.2: percent rounds up; a percent other than 100%
  * that resolves to all of replicas (>1) keeps one pod for the update;
@@ -49,6 +65,11 @@ struct lb_cs_calc_in {
   /* per revision class (new = at update revision, old = others) */
   int new_total, new_predeleting, new_to_delete, new_unavailable;
   int old_total, old_predeleting, old_to_delete, old_unavailable;
+  /* the CloneSet label apps.kruise.io/cloneset-scaling-exclude-preparing-
+   * delete=true: PreparingDelete pods are left out of the current counts
+   * that scale compares with replicas (a specified deletion held by a
+   * preDelete hook is then replaced at once, §16.1 scenario 5) */
+  int exclude_predeleting;
 };
 
 struct lb_cs_calc {
@@ -70,6 +91,8 @@ void lb_cs_calc(const struct lb_cs_calc_in *in, struct lb_cs_calc *out);
 struct lb_cs_podinfo {
   struct lb_pod *pod;
   int is_new;      /* at update revision */
+  int scale_new;   /* counted as new by the scale arithmetic: is_new, or
+                      PreparingUpdate under PreparingUpdateAsUpdate */
   int available;   /* ready >= minReadySeconds and lifecycle Normal */
   int predeleting; /* lifecycle PreparingDelete */
   int to_delete;   /* specified-delete label or in podsToDelete */
@@ -84,5 +107,15 @@ int lb_cs_cmp_update(const void *a, const void *b);
  * alphabet. out >= 16 bytes. */
 void lb_cs_revision_hash(const char *data, int collision_count, char *out,
                          size_t n);
+
+struct lb_rctx;
+/* Image pre-download (cloneset_predownload.c): while current != update
+ * revision and the update revision carries neither predownload label,
+ * either creates one ImagePullJob per changed container and labels the
+ * revision pre-predownload-created, or labels it image-predownload-ignored
+ * (ReCreate, replicas <= 3, one batch, not in place), saying why in the
+ * reason. Returns 0 or LB_ENOMEM. */
+int lb__cs_predownload(struct lb_rctx *c, struct lb_cloneset *cs,
+                       const char *current_rev, const char *update_rev);
 
 #endif

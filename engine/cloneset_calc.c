@@ -63,6 +63,10 @@ void lb_cs_calc(const struct lb_cs_calc_in *in, struct lb_cs_calc *r) {
 
   int current = in->new_total + in->old_total;
   int current_old = in->old_total;
+  if (in->exclude_predeleting) {
+    current -= predeleting;
+    current_old -= in->old_predeleting;
+  }
   r->expected_total = R + r->use_surge;
   r->expected_old = r->partition + r->use_surge_old;
 

@@ -475,6 +475,8 @@ static int fold_outcome(struct lb_engine *e, struct lb_event *ev) {
     if (LB_ALWAYS(*cnt > 0))
       (*cnt)--;
   }
+  if (!ok && owner && owner->kind == LB_KIND_CLONESET)
+    ((struct lb_cloneset *)owner)->failed_verb = f->verb;
   if (owner)
     rc = mark_dirty(e, f->owner_key);
   if (!rc && ok && ev->obj && f->verb == LB_VERB_DELETE &&

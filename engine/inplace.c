@@ -127,7 +127,7 @@ static int ctr_priority(struct json_object *ctr, size_t idx, int ordered) {
     if (n && v && !strcmp(n, LB_ENV_CONTAINER_PRIORITY))
       return atoi(v);
   }
-  return 0;
+  return LB_INPLACE_NO_PRIORITY;
 }
 
 static int add_img(struct lb_inplace_diff *d, const char *name,
@@ -577,12 +577,13 @@ static void add_containers(struct json_object *arr,
 
 /* Marks in take[] the highest-priority group of v. */
 static void first_batch(const struct lb_inplace_img *v, size_t n, int *take) {
-  int best = 0;
+  int best = LB_INPLACE_NO_PRIORITY;
   for (size_t i = 0; i < n; i++)
-    if (i == 0 || v[i].priority > best)
+    if (v[i].priority > best)
       best = v[i].priority;
+  /* containers without a priority always go with the first batch */
   for (size_t i = 0; i < n; i++)
-    take[i] = v[i].priority == best;
+    take[i] = v[i].priority == LB_INPLACE_NO_PRIORITY || v[i].priority == best;
 }
 
 static char *finish(struct json_object *root) {
@@ -778,7 +779,7 @@ static int template_priority(struct json_object *t, const char *name) {
     if (n && !strcmp(n, name))
       return ctr_priority(c, i, prio && !strcmp(prio, "Ordered"));
   }
-  return 0;
+  return LB_INPLACE_NO_PRIORITY;
 }
 
 /* The next batch as an img list (all of st->next with priorities). */

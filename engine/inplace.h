@@ -68,8 +68,11 @@
 struct lb_inplace_img {
   char *name;   /* container name */
   char *image;  /* new image */
-  int priority; /* launch priority (§11): higher updates first */
+  int priority; /* launch priority (§11): higher updates first, or
+                   LB_INPLACE_NO_PRIORITY: then it goes with the first
+                   batch, as upstream's nil priority does */
 };
+#define LB_INPLACE_NO_PRIORITY (-2147483647 - 1)
 
 struct lb_inplace_diff {
   int in_place;  /* only image replacements and metadata changes */

@@ -188,6 +188,9 @@ struct lb_cloneset {
   size_t n_pods, cap_pods;
   struct lb_obj **owned; /* owned ControllerRevisions and PVCs, unordered */
   size_t n_owned, cap_owned;
+  int failed_verb; /* verb of an own action whose outcome just failed; set
+                      by the fold, read and cleared by the reconcile of the
+                      same event (FailedScale/FailedUpdate), never kept */
   union { /* the engine reads .own; cloneset.c reads the fields directly */
     struct lb_owner own;
     struct {

@@ -49,6 +49,140 @@ static int print_line(void *ctx, int ncol, const char *const *names,
   return 0;
 }
 
+/* Prints column 0 of every row, each on its own line. */
+static int print_first(void *ctx, int ncol, const char *const *names,
+                       const char *const *vals) {
+  struct lines *l = ctx;
+  (void)names;
+  if (!vals || ncol < 1 || !vals[0])
+    return 0;
+  fprintf(l->out, "%s\n", vals[0]);
+  l->n++;
+  return 0;
+}
+
+/* Runs q (then empties it), printing column 0 of each row. */
+static int answer(struct lb_journal *j, struct lines *l, struct lb_buf *q) {
+  int rc = q->err ? q->err : lb_journal_query(j, q->p, print_first, l);
+  lb_buf_reset(q);
+  return rc;
+}
+
+/* The questions users ask of a CloneSet journal, answered from what was
+ * recorded (every reason carries the numbers that decided it):
+ *   Pod:      why was it deleted (the decision and its deleteReadyLimit /
+ *             replicas numbers; the specified-delete label or the
+ *             PreparingDelete step that came first), why is it not updated
+ *             yet (its revision against the update revision, and the
+ *             owner's latest word on updates: partition, paused,
+ *             maxUnavailable, a hook still set);
+ *   CloneSet: where the rollout stands (the last status written) and why
+ *             it is stuck (the last decision that acted, then every later
+ *             reason, which is recorded only when it changed). */
+static int answers(struct lb_journal *j, const char *kind, const char *ns,
+                   const char *name, FILE *out) {
+  struct lb_buf q = LB_BUF_INIT, who_a = LB_BUF_INIT, pod = LB_BUF_INIT;
+  struct lines l = {out, 0};
+  int rc = 0;
+  where(&who_a, "a.", kind, ns, name);
+  fprintf(out, "answers:\n");
+  if (!strcmp(kind, "Pod")) {
+    /* the steps that led to its deletion, in order */
+    lb_buf_addf(
+        &q,
+        "SELECT printf('  %%s: decision %%d (after event %%d): %%s', CASE "
+        "WHEN a.verb = 'delete' THEN 'why deleted' WHEN a.request LIKE "
+        "'%%apps.kruise.io/specified-delete%%' THEN 'why recreated (labelled "
+        "apps.kruise.io/specified-delete)' ELSE 'why PreparingDelete' END, "
+        "d.seq, d.event_seq, d.reason) FROM actions a JOIN decisions d ON "
+        "d.seq = a.decision_seq WHERE %s AND (a.verb = 'delete' OR "
+        "a.request LIKE '%%apps.kruise.io/specified-delete%%' OR (a.request "
+        "LIKE '%%\"PreparingDelete\"%%' AND a.subresource = '')) ORDER BY a.id",
+        who_a.p);
+    if ((rc = answer(j, &l, &q)))
+      goto out;
+    /* the pod as last seen, its owner and the owner's update revision */
+    where(&pod, "", kind, ns, name);
+    lb_buf_addf(
+        &q,
+        "WITH p AS (SELECT seq, type, body FROM events WHERE %s AND "
+        "json_valid(body) AND json_extract(body, '$.kind') = 'Pod' ORDER BY "
+        "seq DESC LIMIT 1), o AS (SELECT json_extract(body, "
+        "'$.metadata.ownerReferences[0].name') AS cs, json_extract(body, "
+        "'$.metadata.labels.\"controller-revision-hash\"') AS rev, "
+        "json_extract(body, '$.metadata.labels.\"lifecycle.apps.kruise.io/"
+        "state\"') AS lc, json_extract(body, '$.metadata.deletionTimestamp') "
+        "AS dts, type, seq FROM p), u AS (SELECT "
+        "json_extract(a.request, '$.status.updateRevision') AS rev FROM "
+        "actions a, o WHERE a.kind = 'CloneSet' AND a.namespace = ",
+        pod.p);
+    lit(&q, ns);
+    lb_buf_adds(
+        &q,
+        " AND a.name = o.cs AND a.subresource = 'status' ORDER BY a.id DESC "
+        "LIMIT 1), w AS (SELECT d.seq, d.reason FROM decisions d, o WHERE "
+        "d.kind = 'CloneSet' AND d.namespace = ");
+    lit(&q, ns);
+    lb_buf_adds(
+        &q,
+        " AND d.name = o.cs AND (d.reason LIKE '%update%' OR d.reason LIKE "
+        "'%partition%' OR d.reason LIKE '%paused%' OR d.reason LIKE "
+        "'%waits in%') ORDER BY d.seq DESC LIMIT 1) SELECT CASE WHEN o.type "
+        "= 'DELETED' THEN printf('  gone: deleted (event %d)', o.seq) WHEN "
+        "o.dts IS NOT NULL THEN printf('  gone: terminating since %s (event "
+        "%d)', o.dts, o.seq) WHEN "
+        "o.rev = u.rev THEN printf('  updated: at update revision %s "
+        "(lifecycle %s)', o.rev, ifnull(o.lc, '-')) ELSE printf('  why not "
+        "updated yet: at revision %s, CloneSet %s wants %s; its latest word "
+        "on updates, decision %d: %s', ifnull(o.rev, '-'), ifnull(o.cs, "
+        "'-'), ifnull(u.rev, '-'), ifnull(w.seq, 0), ifnull(w.reason, "
+        "'(none)')) END FROM o LEFT JOIN u LEFT JOIN w");
+    rc = answer(j, &l, &q);
+  } else if (!strcmp(kind, "CloneSet")) {
+    lb_buf_addf(
+        &q,
+        "SELECT printf('  rollout: replicas %%d, updated %%d (expected "
+        "%%d), ready %%d, available %%d; current revision %%s, update "
+        "revision %%s (status written by decision %%d)', "
+        "json_extract(a.request, "
+        "'$.status.replicas'), json_extract(a.request, "
+        "'$.status.updatedReplicas'), json_extract(a.request, "
+        "'$.status.expectedUpdatedReplicas'), json_extract(a.request, "
+        "'$.status.readyReplicas'), json_extract(a.request, "
+        "'$.status.availableReplicas'), json_extract(a.request, "
+        "'$.status.currentRevision'), json_extract(a.request, "
+        "'$.status.updateRevision'), a.decision_seq) FROM actions a WHERE "
+        "%s AND a.subresource = 'status' AND json_valid(a.request) ORDER BY "
+        "a.id DESC LIMIT 1",
+        who_a.p);
+    if ((rc = answer(j, &l, &q)))
+      goto out;
+    where(&pod, "x.", kind, ns, name);
+    lb_buf_reset(&who_a);
+    where(&who_a, "d.", kind, ns, name);
+    lb_buf_addf(
+        &q,
+        "WITH last AS (SELECT ifnull(max(x.seq), 0) AS s FROM decisions x "
+        "WHERE %s AND EXISTS (SELECT 1 FROM actions a WHERE a.decision_seq = "
+        "x.seq AND NOT (a.kind = 'CloneSet' AND a.subresource = 'status'))) "
+        "SELECT "
+        "printf('  %%s decision %%d: %%s', CASE WHEN d.seq = last.s THEN "
+        "'last acted,' ELSE 'since then,' END, d.seq, "
+        "d.reason) FROM decisions d, last WHERE %s AND d.seq >= last.s AND "
+        "(d.seq = last.s OR d.seq IN (SELECT seq FROM decisions x WHERE %s "
+        "ORDER BY seq DESC LIMIT 5)) ORDER BY d.seq",
+        pod.p, who_a.p, pod.p);
+    rc = answer(j, &l, &q);
+  }
+out:
+  if (rc)
+    fprintf(out, "query failed: %s\n", lb_journal_errmsg(j));
+  lb_buf_release(&q);
+  lb_buf_release(&who_a);
+  lb_buf_release(&pod);
+  return rc;
+}
+
 int lb_explain(struct lb_journal *j, const char *kind_in, const char *ns,
                const char *name, FILE *out) {
   struct lb_buf q = LB_BUF_INIT, who = LB_BUF_INIT, who_d = LB_BUF_INIT,
@@ -125,6 +259,8 @@ int lb_explain(struct lb_journal *j, const char *kind_in, const char *ns,
   } else if (!l.n) {
     fprintf(out, "the journal never saw %s %s/%s\n", kind, ns, name);
     rc = LB_ENOENT;
+  } else {
+    rc = answers(j, kind, ns, name, out);
   }
 out:
   lb_buf_release(&q);

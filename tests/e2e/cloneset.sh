@@ -178,3 +178,167 @@ YAML
 
 ALL+=(t_kruise_04_specified_delete_with_pre_delete_hook
   t_kruise_12_pvc_reuse_and_disable_pvc_reuse)
+
+lc_state() { jp pod "$1" '{.metadata.labels.lifecycle\.apps\.kruise\.io/state}'; }
+
+# 5. specified scale-down held by a preDelete hook, then scale up, with the
+# CloneSet label apps.kruise.io/cloneset-scaling-exclude-preparing-delete:
+# the held pod is left out of the count, so replicas 3 creates a fourth pod
+# (status.replicas 4); after the hook is released 3 remain, 2 originals
+t_kruise_05_specified_scale_down_then_up_exclude_preparing_delete() {
+  cat <<YAML | kubectl apply -f - >/dev/null
+apiVersion: apps.kruise.io/v1alpha1
+kind: CloneSet
+metadata:
+  name: k5
+  labels: {apps.kruise.io/cloneset-scaling-exclude-preparing-delete: "true"}
+spec:
+  replicas: 3
+  lifecycle:
+    preDelete:
+      labelsHandler: {example.com/hold: "true"}
+  selector: {matchLabels: {app: k5}}
+  template:
+    metadata: {labels: {app: k5, example.com/hold: "true"}}
+    spec: {containers: [{name: main, image: nginx:1.25}]}
+YAML
+  wait_for "k5 3 ready" 60 status_is k5 3 3
+  local pods victim
+  pods=$(kubectl get pods -l app=k5 -o jsonpath='{.items[*].metadata.name}')
+  victim=${pods%% *}
+  kubectl patch clone k5 --type merge -p "{\"spec\":{\"replicas\":2,\"scaleStrategy\":{\"podsToDelete\":[\"$victim\"]}}}" >/dev/null
+  wait_for "$victim PreparingDelete" 30 bash -c "[ \"\$(kubectl get pod $victim -o jsonpath='{.metadata.labels.lifecycle\\.apps\\.kruise\\.io/state}')\" = PreparingDelete ]"
+  kubectl patch clone k5 --type merge -p '{"spec":{"replicas":3}}' >/dev/null
+  wait_for "k5 status.replicas 4" 60 bash -c "[ \"\$(kubectl get clone k5 -o jsonpath='{.status.replicas}')\" = 4 ]"
+  [ "$(live_pods k5)" = 4 ]
+  [ "$(lc_state "$victim")" = PreparingDelete ]
+  kubectl label pod "$victim" example.com/hold- >/dev/null
+  wait_for "$victim deleted after the hook is released" 60 bash -c \
+    "! kubectl get pod $victim -o name >/dev/null 2>&1 || [ -n \"\$(kubectl get pod $victim -o jsonpath='{.metadata.deletionTimestamp}')\" ]"
+  wait_for "k5 back to 3 ready" 60 status_is k5 3 3
+  local kept=0 p
+  for p in $pods; do
+    [ "$p" = "$victim" ] && continue
+    kubectl get pod "$p" >/dev/null 2>&1 && kept=$((kept + 1))
+  done
+  [ "$kept" = 2 ]
+}
+
+# 13. PreparingUpdateAsUpdate (switched on per CloneSet by the label
+# gates.logbook.io/PreparingUpdateAsUpdate=true): partition 2 of 3, one pod
+# held in PreparingUpdate by an inPlaceUpdate hook; a deleted old pod is
+# recreated at the current revision, so the partition still holds
+t_kruise_13_preparing_update_as_update() {
+  cat <<YAML | kubectl apply -f - >/dev/null
+apiVersion: apps.kruise.io/v1alpha1
+kind: CloneSet
+metadata:
+  name: k13
+  labels: {gates.logbook.io/PreparingUpdateAsUpdate: "true"}
+spec:
+  replicas: 3
+  updateStrategy: {type: InPlaceIfPossible, partition: 2, maxUnavailable: 1}
+  lifecycle:
+    inPlaceUpdate:
+      labelsHandler: {example.com/hold: "true"}
+  selector: {matchLabels: {app: k13}}
+  template:
+    metadata: {labels: {app: k13, example.com/hold: "true"}}
+    spec: {containers: [{name: main, image: nginx:1.25, imagePullPolicy: IfNotPresent}]}
+YAML
+  wait_for "k13 3 ready" 60 status_is k13 3 3
+  local old new pods held="" victim="" p
+  old=$(jp clone k13 '{.status.updateRevision}')
+  set_image k13 nginx:1.26 2
+  wait_for "k13 one pod PreparingUpdate" 60 bash -c "kubectl get pods -l app=k13 -o json | jq -e '[.items[] | select(.metadata.labels[\"lifecycle.apps.kruise.io/state\"] == \"PreparingUpdate\")] | length == 1' >/dev/null"
+  new=$(jp clone k13 '{.status.updateRevision}')
+  [ "$new" != "$old" ]
+  pods=$(kubectl get pods -l app=k13 -o jsonpath='{.items[*].metadata.name}')
+  for p in $pods; do
+    if [ "$(lc_state "$p")" = PreparingUpdate ]; then held=$p; elif [ -z "$victim" ]; then victim=$p; fi
+  done
+  [ -n "$held" ] && [ -n "$victim" ]
+  kubectl delete pod "$victim" --wait=false >/dev/null
+  wait_for "k13 replacement created" 60 bash -c "[ \"\$(kubectl get pods -l app=k13 -o json | jq '[.items[] | select(.metadata.deletionTimestamp == null)] | length')\" = 3 ] && ! kubectl get pod $victim >/dev/null 2>&1"
+  sleep 3
+  # the replacement is at the current (old) revision; nothing at the new one
+  [ "$(pods_at k13 "$old")" = 3 ]
+  [ "$(pods_at k13 "$new")" = 0 ]
+  [ "$(lc_state "$held")" = PreparingUpdate ]
+  [ "$(journal_count "SELECT count(*) FROM decisions WHERE name='k13' AND reason LIKE '%PreparingUpdate pod(s) counted as updated (PreparingUpdateAsUpdate)%'")" -ge 1 ]
+}
+
+# status conditions: a LimitRange (pure admission, no controller needed)
+# refuses the pods (403), the CloneSet reports FailedScale with the
+# apiserver's message; once the LimitRange is gone the pods come and the
+# next status write drops the condition
+t_cloneset_failed_scale_condition() {
+  cat <<YAML | kubectl apply -f - >/dev/null
+apiVersion: v1
+kind: LimitRange
+metadata: {name: kq-max}
+spec:
+  limits: [{type: Container, max: {cpu: 100m}}]
+YAML
+  cat <<YAML | kubectl apply -f - >/dev/null
+apiVersion: apps.kruise.io/v1alpha1
+kind: CloneSet
+metadata: {name: kq}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: kq}}
+  template:
+    metadata: {labels: {app: kq}}
+    spec:
+      containers:
+      - {name: main, image: nginx:1.25, resources: {requests: {cpu: 200m}, limits: {cpu: 200m}}}
+YAML
+  wait_for "kq FailedScale" 60 bash -c "[ \"\$(kubectl get clone kq -o jsonpath='{.status.conditions[?(@.type==\"FailedScale\")].status}')\" = True ]"
+  jp clone kq '{.status.conditions[0].message}' | grep -q 'failed to create pod kq-.*forbidden'
+  [ "$(live_pods kq)" = 0 ]
+  kubectl delete limitrange kq-max >/dev/null
+  wait_for "kq 3 ready after the LimitRange is gone" 90 status_is kq 3 3
+  wait_for "kq conditions cleared" 30 bash -c "[ -z \"\$(kubectl get clone kq -o jsonpath='{.status.conditions}')\" ]"
+  [ "$(journal_count "SELECT count(*) FROM decisions WHERE name='kq' AND reason LIKE '%condition FailedScale: failed to create pod%'")" -ge 1 ]
+}
+
+ALL+=(t_kruise_05_specified_scale_down_then_up_exclude_preparing_delete
+  t_kruise_13_preparing_update_as_update t_cloneset_failed_scale_condition)
+
+# 14. image pre-download (gate PreDownloadImageForInPlaceUpdate, per
+# CloneSet: gates.logbook.io/PreDownloadImageForInPlaceUpdate=true): an
+# in-place rollout of 4 pods, one at a time, creates the ImagePullJob
+# <update-revision>-main for the new image, selecting the CloneSet's pods
+# not yet at that revision, owned by the CloneSet; the revision is
+# labelled apps.kruise.io/pre-predownload-created
+t_kruise_14_image_predownload() {
+  cat <<YAML | kubectl apply -f - >/dev/null
+apiVersion: apps.kruise.io/v1alpha1
+kind: CloneSet
+metadata:
+  name: k14
+  labels: {gates.logbook.io/PreDownloadImageForInPlaceUpdate: "true"}
+spec:
+  replicas: 4
+  updateStrategy: {type: InPlaceIfPossible, maxUnavailable: 1}
+  selector: {matchLabels: {app: k14}}
+  template:
+    metadata: {labels: {app: k14}}
+    spec: {containers: [{name: main, image: nginx:1.25, imagePullPolicy: IfNotPresent}]}
+YAML
+  wait_for "k14 4 ready" 60 status_is k14 4 4
+  [ -z "$(kubectl get imagepulljobs -o name)" ]
+  set_image k14 nginx:1.26
+  local rev
+  wait_for "k14 new revision" 30 bash -c "[ \"\$(kubectl get clone k14 -o jsonpath='{.status.updateRevision}')\" != \"\$(kubectl get clone k14 -o jsonpath='{.status.currentRevision}')\" ]"
+  rev=$(jp clone k14 '{.status.updateRevision}')
+  wait_for "ImagePullJob $rev-main" 30 kubectl get imagepulljob "$rev-main"
+  [ "$(jp imagepulljob "$rev-main" '{.spec.image}')" = nginx:1.26 ]
+  [ "$(jp imagepulljob "$rev-main" '{.spec.podSelector.matchLabels.app}')" = k14 ]
+  [ "$(jp imagepulljob "$rev-main" '{.spec.podSelector.matchExpressions[0].key} {.spec.podSelector.matchExpressions[0].operator} {.spec.podSelector.matchExpressions[0].values[0]}')" = "controller-revision-hash NotIn $rev" ]
+  [ "$(jp imagepulljob "$rev-main" '{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}/{.metadata.ownerReferences[0].controller}')" = CloneSet/k14/true ]
+  [ "$(jp controllerrevision "$rev" '{.metadata.labels.apps\.kruise\.io/pre-predownload-created}')" = true ]
+  [ "$(kubectl get imagepulljobs -o name | wc -l)" = 1 ]
+  wait_for "k14 rolled in place" 90 status_is k14 4 4
+}
+ALL+=(t_kruise_14_image_predownload)

@@ -93,7 +93,8 @@ YAML
 }
 
 # §16.1 scenario 8: two containers with priorities are updated in two
-# batches, the higher priority first
+# batches, the higher priority first (a container without a priority would
+# go with the first batch, as upstream's)
 t_node_08_inplace_priority_batches() {
   cat <<YAML | kubectl apply -f - >/dev/null
 apiVersion: apps.kruise.io/v1alpha1
@@ -106,7 +107,10 @@ spec:
     metadata: {labels: {app: n8}}
     spec:
       containers:
-      - {name: low, image: docker.io/local/busybox:v1, imagePullPolicy: IfNotPresent}
+      - name: low
+        image: docker.io/local/busybox:v1
+        imagePullPolicy: IfNotPresent
+        env: [{name: KRUISE_CONTAINER_PRIORITY, value: "1"}]
       - name: high
         image: docker.io/local/busybox:v1
         imagePullPolicy: IfNotPresent
@@ -115,7 +119,8 @@ spec:
 YAML
   wait_for "n8 ready" 120 status_is n8 1 1
   kubectl patch clone n8 --type merge -p '{"spec":{"template":{"spec":{"containers":[
-    {"name":"low","image":"docker.io/local/busybox:v2","imagePullPolicy":"IfNotPresent"},
+    {"name":"low","image":"docker.io/local/busybox:v2","imagePullPolicy":"IfNotPresent",
+     "env":[{"name":"KRUISE_CONTAINER_PRIORITY","value":"1"}]},
     {"name":"high","image":"docker.io/local/busybox:v2","imagePullPolicy":"IfNotPresent",
      "env":[{"name":"KRUISE_CONTAINER_PRIORITY","value":"10"}]}]}}}}' >/dev/null
   wait_for "n8 updated in place" 180 status_is n8 1 1
@@ -129,9 +134,141 @@ YAML
     all(.status.containerStatuses[]; .restartCount == 1)' >/dev/null
 }
 
+# §16.1 scenario 7: image and env from a label change together: the pod is
+# updated in place (same uid, new containerID, restartCount 1) and the
+# restarted container sees the new label value
+t_node_07_inplace_image_and_env_from_label() {
+  cat <<YAML | kubectl apply -f - >/dev/null
+apiVersion: apps.kruise.io/v1alpha1
+kind: CloneSet
+metadata: {name: n7}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: n7}}
+  template:
+    metadata: {labels: {app: n7, test-env: foo}}
+    spec:
+      containers:
+      - name: main
+        image: docker.io/local/busybox:v1
+        imagePullPolicy: IfNotPresent
+        env: [{name: TEST_ENV, valueFrom: {fieldRef: {fieldPath: "metadata.labels['test-env']"}}}]
+  updateStrategy: {type: InPlaceIfPossible}
+YAML
+  wait_for "n7 ready" 120 status_is n7 1 1
+  local pod uid cid
+  pod=$(kubectl get pods -l app=n7 -o jsonpath='{.items[0].metadata.name}')
+  uid=$(jp pod "$pod" '{.metadata.uid}')
+  cid=$(jp pod "$pod" '{.status.containerStatuses[0].containerID}')
+  [ "$(kubectl exec "$pod" -c main -- printenv TEST_ENV)" = foo ]
+  kubectl patch clone n7 --type merge -p '{"spec":{"template":{"metadata":{"labels":{"test-env":"bar"}},"spec":{"containers":[
+    {"name":"main","image":"docker.io/local/busybox:v2","imagePullPolicy":"IfNotPresent",
+     "env":[{"name":"TEST_ENV","valueFrom":{"fieldRef":{"fieldPath":"metadata.labels['"'"'test-env'"'"']"}}}]}]}}}}' >/dev/null
+  wait_for "n7 updated in place" 180 status_is n7 1 1
+  wait_for "n7 runs v2" 60 images_are n7 docker.io/local/busybox:v2
+  [ "$(jp pod "$pod" '{.metadata.uid}')" = "$uid" ]
+  [ "$(jp pod "$pod" '{.status.containerStatuses[0].containerID}')" != "$cid" ]
+  [ "$(jp pod "$pod" '{.status.containerStatuses[0].restartCount}')" = 1 ]
+  [ "$(jp pod "$pod" '{.metadata.labels.test-env}')" = bar ]
+  [ "$(kubectl exec "$pod" -c main -- printenv TEST_ENV)" = bar ]
+}
+
+# §16.1 scenario 9: two containers with priorities; the first batch's new
+# image cannot start (a local name that does not exist, pull policy Never:
+# nothing is fetched), so the second container is never touched: its image
+# waits in nextContainerImages and one batch is recorded
+t_node_09_inplace_broken_first_batch() {
+  cat <<YAML | kubectl apply -f - >/dev/null
+apiVersion: apps.kruise.io/v1alpha1
+kind: CloneSet
+metadata: {name: n9}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: n9}}
+  template:
+    metadata: {labels: {app: n9}}
+    spec:
+      containers:
+      - name: high
+        image: docker.io/local/busybox:v1
+        imagePullPolicy: Never
+        env: [{name: KRUISE_CONTAINER_PRIORITY, value: "10"}]
+      - name: low
+        image: docker.io/local/busybox:v1
+        imagePullPolicy: Never
+        env: [{name: KRUISE_CONTAINER_PRIORITY, value: "1"}]
+  updateStrategy: {type: InPlaceIfPossible}
+YAML
+  wait_for "n9 ready" 120 status_is n9 1 1
+  local pod
+  pod=$(kubectl get pods -l app=n9 -o jsonpath='{.items[0].metadata.name}')
+  kubectl patch clone n9 --type merge -p '{"spec":{"template":{"spec":{"containers":[
+    {"name":"high","image":"docker.io/local/busybox:no-such-tag","imagePullPolicy":"Never",
+     "env":[{"name":"KRUISE_CONTAINER_PRIORITY","value":"10"}]},
+    {"name":"low","image":"docker.io/local/busybox:v2","imagePullPolicy":"Never",
+     "env":[{"name":"KRUISE_CONTAINER_PRIORITY","value":"1"}]}]}}}}' >/dev/null
+  wait_for "n9 first batch applied" 60 bash -c "kubectl get pod $pod -o json | jq -e '.spec.containers[] | select(.name == \"high\") | .image == \"docker.io/local/busybox:no-such-tag\"' >/dev/null"
+  sleep 20
+  kubectl get pod "$pod" -o json | jq -e '
+    (.metadata.annotations["apps.kruise.io/inplace-update-state"] | fromjson) as $s |
+    ($s.containerBatchesRecord | length) == 1 and
+    $s.containerBatchesRecord[0].containers == ["high"] and
+    $s.nextContainerImages.low == "docker.io/local/busybox:v2" and
+    (.spec.containers[] | select(.name == "low") | .image) == "docker.io/local/busybox:v1" and
+    (.status.containerStatuses[] | select(.name == "low") | .restartCount) == 0' >/dev/null
+}
+
+# §16.1 scenario 10: image changes of two containers plus an annotation one
+# of them reads as env, in ordered batches (the higher priority first)
+t_node_10_inplace_env_from_annotation_batches() {
+  cat <<YAML | kubectl apply -f - >/dev/null
+apiVersion: apps.kruise.io/v1alpha1
+kind: CloneSet
+metadata: {name: n10}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: n10}}
+  template:
+    metadata: {labels: {app: n10}, annotations: {test-env: foo}}
+    spec:
+      containers:
+      - name: app
+        image: docker.io/local/busybox:v1
+        imagePullPolicy: IfNotPresent
+        env:
+        - {name: KRUISE_CONTAINER_PRIORITY, value: "10"}
+        - {name: TEST_ENV, valueFrom: {fieldRef: {fieldPath: "metadata.annotations['test-env']"}}}
+      - name: side
+        image: docker.io/local/busybox:v1
+        imagePullPolicy: IfNotPresent
+        env: [{name: KRUISE_CONTAINER_PRIORITY, value: "1"}]
+  updateStrategy: {type: InPlaceIfPossible}
+YAML
+  wait_for "n10 ready" 120 status_is n10 1 1
+  local pod
+  pod=$(kubectl get pods -l app=n10 -o jsonpath='{.items[0].metadata.name}')
+  kubectl patch clone n10 --type merge -p '{"spec":{"template":{"metadata":{"annotations":{"test-env":"bar"}},"spec":{"containers":[
+    {"name":"app","image":"docker.io/local/busybox:v2","imagePullPolicy":"IfNotPresent",
+     "env":[{"name":"KRUISE_CONTAINER_PRIORITY","value":"10"},
+            {"name":"TEST_ENV","valueFrom":{"fieldRef":{"fieldPath":"metadata.annotations['"'"'test-env'"'"']"}}}]},
+    {"name":"side","image":"docker.io/local/busybox:v2","imagePullPolicy":"IfNotPresent",
+     "env":[{"name":"KRUISE_CONTAINER_PRIORITY","value":"1"}]}]}}}}' >/dev/null
+  wait_for "n10 updated in place" 180 status_is n10 1 1
+  kubectl get pod "$pod" -o json | jq -e '
+    (.metadata.annotations["apps.kruise.io/inplace-update-state"] | fromjson) as $s |
+    ($s.containerBatchesRecord | length) == 2 and
+    $s.containerBatchesRecord[0].containers == ["app"] and
+    $s.containerBatchesRecord[1].containers == ["side"] and
+    .metadata.annotations["test-env"] == "bar" and
+    all(.status.containerStatuses[]; .restartCount == 1)' >/dev/null
+  [ "$(kubectl exec "$pod" -c app -- printenv TEST_ENV)" = bar ]
+}
+
 trap cleanup EXIT
 setup
-ALL=(t_node_create_rollout_scale t_node_06_inplace_image t_node_08_inplace_priority_batches)
+ALL=(t_node_create_rollout_scale t_node_06_inplace_image t_node_07_inplace_image_and_env_from_label
+  t_node_08_inplace_priority_batches t_node_09_inplace_broken_first_batch
+  t_node_10_inplace_env_from_annotation_batches)
 TESTS=("${@:-${ALL[@]}}")
 [ $# -gt 0 ] || TESTS=("${ALL[@]}")
 for t in "${TESTS[@]}"; do run_test "$t" "$t"; done
