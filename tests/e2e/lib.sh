@@ -207,6 +207,7 @@ run_test() { # NAME FUNCTION
   set +e
   (
     set -e
+    [ -z "${E2E_TRACE:-}" ] || set -x
     "$2"
   )
   rc=$?

@@ -101,7 +101,7 @@ YAML
 # down lowers the expected count; the CloneSet's own deletions pass.
 t_policy_22_pub_selector_cloneset_scale_down() {
   cloneset c22 2 nginx:1.25 | kubectl apply -f - >/dev/null
-  wait_for "c22 2 ready" 60 status_is c22 2 0
+  wait_for "c22 2 ready" 60 status_is c22 2 2
   pub_yaml p22c c22 maxUnavailable 0 | kubectl apply -f - >/dev/null
   wait_for "p22c status 2 2 2 0" 60 pub_status_is p22c 2 2 2 0
   denied kubectl delete pod "$(first_pod c22)" -n "$NS"
@@ -118,7 +118,7 @@ t_policy_22_pub_selector_cloneset_scale_down() {
 # recorded; the related-pub annotation lands on every pod.
 t_policy_23_pub_targetref_status_and_evictions() {
   cloneset c23 4 nginx:1.25 | kubectl apply -f - >/dev/null
-  wait_for "c23 4 ready" 60 status_is c23 4 0
+  wait_for "c23 4 ready" 60 status_is c23 4 4
   pub_yaml p23 ref:CloneSet/c23 maxUnavailable 1 | kubectl apply -f - >/dev/null
   wait_for "p23 status 4 3 4 1" 60 pub_status_is p23 4 3 4 1
   wait_for "related-pub on 4 pods" 60 bash -c \
