@@ -13,7 +13,12 @@
  *
  * Environment: LB_ROOT (repo root, set by the Makefile), LB_BENCH_EVENTS
  * (replay journal size), LB_BENCH_QUICK=1 (smaller runs, no doc written
- * unless LB_BENCH_DOC=1), LB_BENCH_DIR (scratch directory, default /tmp).
+ * unless LB_BENCH_DOC=1), LB_BENCH_DIR (scratch directory, default /tmp),
+ * LB_BENCH_ONLY (comma list of sections to run: memory,ingest,decision,
+ * replay; the doc is never written then), LB_BENCH_INGEST (events per
+ * ingest run), LB_BENCH_TOGGLES, LB_BENCH_MEM_PODS, LB_BENCH_DECISION_PODS,
+ * LB_BENCH_ROLLOUTS, LB_BENCH_REPLAY_PODS, LB_BENCH_REPLAY_CS,
+ * LB_BENCH_BUILD_CAP_S (seconds spent building the replay journal at most).
  *
  * The bench reads the wall clock and the monotonic clock: it is not part of
  * the deterministic core and is not built by `make test`.
@@ -1466,6 +1471,8 @@ int main(void) {
   int replay_pods = (int)env_long("LB_BENCH_REPLAY_PODS", 10000);
   int replay_cs = (int)env_long("LB_BENCH_REPLAY_CS", 4);
   const char *dir = getenv("LB_BENCH_DIR");
+  const char *only = getenv("LB_BENCH_ONLY");
+#define RUN(section) (!only || strstr(only, section))
   char model[256], memtotal[64], ccv[256], date[32];
   struct utsname un;
   double t_all = now_s();
@@ -1487,12 +1494,15 @@ int main(void) {
   fflush(stdout);
 
   /* 4 first: the cleanest heap */
-  struct mem_res mr = bench_memory(mem_pods, 10);
-  printf("memory   %ld pods: %.0f B/pod RSS, %.0f B/pod heap (compact "
-         "encoding %.0f B) [%.1fs]\n",
-         mr.pods, mr.rss_per_pod, mr.heap_per_pod, mr.compact_enc_per_pod,
-         mr.secs);
-  fflush(stdout);
+  struct mem_res mr = {0};
+  if (RUN("memory")) {
+    mr = bench_memory(mem_pods, 10);
+    printf("memory   %ld pods: %.0f B/pod RSS, %.0f B/pod heap (compact "
+           "encoding %.0f B) [%.1fs]\n",
+           mr.pods, mr.rss_per_pod, mr.heap_per_pod, mr.compact_enc_per_pod,
+           mr.secs);
+    fflush(stdout);
+  }
 
   struct pool pl;
   pool_build(&pl, 4096);
@@ -1507,51 +1517,61 @@ int main(void) {
         }
     return 0;
   }
-  struct breakdown bd = bench_breakdown(&pl);
-  printf("ingest   bodies %zu..%zu B (mean %.0f B, %.0f B after strip)\n",
-         pl.min_len, pl.max_len, (double)pl.bytes / (double)pl.n,
-         bd.body_stripped);
-  printf("ingest   per event: strip %.1f us, parse %.1f us, decode %.1f us, "
-         "prepare %.1f us; insert %.1f us (off) / %.1f us (batched)\n",
-         bd.strip, bd.parse, bd.decode, bd.prepare, bd.insert_off,
-         bd.insert_batched);
-  fflush(stdout);
-  struct ingest_res ib = bench_ingest(&pl, LB_DUR_BATCHED, ingest_n);
-  printf("ingest   batched: %ld events in %.2fs = %.0f ev/s, %.1f MB/s "
-         "(%ld commits)\n",
-         ib.events, ib.secs, ib.ev_per_s, ib.mb_per_s, ib.commits);
-  fflush(stdout);
-  struct ingest_res io = bench_ingest(&pl, LB_DUR_OFF, ingest_n);
-  printf("ingest   off:     %ld events in %.2fs = %.0f ev/s, %.1f MB/s "
-         "(%ld commits)\n",
-         io.events, io.secs, io.ev_per_s, io.mb_per_s, io.commits);
-  fflush(stdout);
+  struct breakdown bd = {0};
+  struct ingest_res ib = {0}, io = {0};
+  if (RUN("ingest")) {
+    bd = bench_breakdown(&pl);
+    printf("ingest   bodies %zu..%zu B (mean %.0f B, %.0f B after strip)\n",
+           pl.min_len, pl.max_len, (double)pl.bytes / (double)pl.n,
+           bd.body_stripped);
+    printf("ingest   per event: strip %.1f us, parse %.1f us, decode %.1f us, "
+           "prepare %.1f us; insert %.1f us (off) / %.1f us (batched)\n",
+           bd.strip, bd.parse, bd.decode, bd.prepare, bd.insert_off,
+           bd.insert_batched);
+    fflush(stdout);
+    ib = bench_ingest(&pl, LB_DUR_BATCHED, ingest_n);
+    printf("ingest   batched: %ld events in %.2fs = %.0f ev/s, %.1f MB/s "
+           "(%ld commits)\n",
+           ib.events, ib.secs, ib.ev_per_s, ib.mb_per_s, ib.commits);
+    fflush(stdout);
+    io = bench_ingest(&pl, LB_DUR_OFF, ingest_n);
+    printf("ingest   off:     %ld events in %.2fs = %.0f ev/s, %.1f MB/s "
+           "(%ld commits)\n",
+           io.events, io.secs, io.ev_per_s, io.mb_per_s, io.commits);
+    fflush(stdout);
+  }
 
   double t_dec = now_s();
-  struct decision_res dr = bench_decision(decision_pods, toggles, rollouts);
-  printf("decision %d pods: readiness flap p50 %.1f us p99 %.1f us max "
-         "%.1f us (%zu events, %ld decisions); outcome p50 %.1f p99 %.1f "
-         "(%zu)\n",
-         dr.pods, dr.toggle.p50_us, dr.toggle.p99_us, dr.toggle.max_us,
-         dr.toggle.n, dr.toggle_decisions, dr.outcome.p50_us, dr.outcome.p99_us,
-         dr.outcome.n);
-  printf("decision rollout: template change p50 %.1f us max %.1f us (%ld "
-         "actions); cascade p50 %.1f p99 %.1f max %.1f us (%zu events, %ld "
-         "decisions) [setup %.1fs, total %.1fs]\n",
-         dr.rollout.p50_us, dr.rollout.max_us, dr.rollout_actions,
-         dr.cascade.p50_us, dr.cascade.p99_us, dr.cascade.max_us, dr.cascade.n,
-         dr.cascade_decisions, dr.build_s, now_s() - t_dec);
-  fflush(stdout);
+  struct decision_res dr = {0};
+  if (RUN("decision")) {
+    dr = bench_decision(decision_pods, toggles, rollouts);
+    printf("decision %d pods: readiness flap p50 %.1f us p99 %.1f us max "
+           "%.1f us (%zu events, %ld decisions); outcome p50 %.1f p99 %.1f "
+           "(%zu)\n",
+           dr.pods, dr.toggle.p50_us, dr.toggle.p99_us, dr.toggle.max_us,
+           dr.toggle.n, dr.toggle_decisions, dr.outcome.p50_us,
+           dr.outcome.p99_us, dr.outcome.n);
+    printf("decision rollout: template change p50 %.1f us max %.1f us (%ld "
+           "actions); cascade p50 %.1f p99 %.1f max %.1f us (%zu events, %ld "
+           "decisions) [setup %.1fs, total %.1fs]\n",
+           dr.rollout.p50_us, dr.rollout.max_us, dr.rollout_actions,
+           dr.cascade.p50_us, dr.cascade.p99_us, dr.cascade.max_us,
+           dr.cascade.n, dr.cascade_decisions, dr.build_s, now_s() - t_dec);
+    fflush(stdout);
+  }
 
-  struct replay_res rr =
-      bench_replay(replay_events, replay_pods, replay_cs,
-                   (double)env_long("LB_BENCH_BUILD_CAP_S", 240));
-  printf("replay   %ld events (%ld pods, %ld CloneSets, %ld decisions, %.0f "
-         "MB): built in %.1fs, replayed+verified in %.2fs = %.0f ev/s "
-         "(%s)\n",
-         rr.events, rr.pods, rr.clonesets, rr.decisions, rr.file_mb, rr.build_s,
-         rr.replay_s, rr.ev_per_s, lb_err_name(rr.verify_rc));
-  fflush(stdout);
+  struct replay_res rr = {0};
+  rr.events = 1;
+  if (RUN("replay")) {
+    rr = bench_replay(replay_events, replay_pods, replay_cs,
+                      (double)env_long("LB_BENCH_BUILD_CAP_S", 240));
+    printf("replay   %ld events (%ld pods, %ld CloneSets, %ld decisions, %.0f "
+           "MB): built in %.1fs, replayed+verified in %.2fs = %.0f ev/s "
+           "(%s)\n",
+           rr.events, rr.pods, rr.clonesets, rr.decisions, rr.file_mb,
+           rr.build_s, rr.replay_s, rr.ev_per_s, lb_err_name(rr.verify_rc));
+    fflush(stdout);
+  }
   pool_free(&pl);
   rmdir(scratch);
 
@@ -1574,7 +1594,7 @@ int main(void) {
          mr.rss_per_pod, ok_mem ? "PASS" : "MISS");
   printf("total bench time %.0fs\n", total_s);
 
-  if (quick && !getenv("LB_BENCH_DOC"))
+  if ((quick && !getenv("LB_BENCH_DOC")) || only)
     return 0;
   char docpath[1024];
   snprintf(docpath, sizeof docpath, "%s/docs/PERFORMANCE.md",

@@ -7,6 +7,7 @@
 #include <xxhash.h>
 
 #include "err.h"
+#include "fastdecode.h"
 #include "obj.h"
 
 const char *lb_source_name(int source) {
@@ -248,25 +249,49 @@ static const char *jstr(struct json_object *o, const char *key) {
   return NULL;
 }
 
-int lb_event_prepare(struct lb_event *ev, char *body, size_t len) {
+/* The fast path (engine/fastdecode.c): the identity and the compact object
+ * straight from the text. Returns LB_FD_DECLINED (nothing changed) when the
+ * reference must run instead. On 0 and LB_ENOMEM the event owns body. */
+static int prepare_fast(struct lb_event *ev, char *body, size_t len) {
+  struct lb_fd_ident id;
+  struct lb_obj *obj = NULL;
+  int want_obj =
+      !ev->obj && (ev->source == LB_SRC_WATCH || ev->source == LB_SRC_LIST ||
+                   ev->source == LB_SRC_OUTCOME);
+  int rc = lb_fastdecode(body, len, &id, want_obj ? &obj : NULL);
+  if (rc == LB_FD_DECLINED)
+    return rc;
+  ev->body = body;
+  ev->body_len = len;
+  if (rc)
+    return rc;
+  if (!ev->api_group && id.api_version) {
+    const char *slash = strchr(id.api_version, '/');
+    ev->api_group =
+        slash ? lb_strndup(id.api_version, (size_t)(slash - id.api_version))
+              : lb_strdup("");
+  }
+  char **fields[] = {&ev->kind, &ev->ns, &ev->name, &ev->uid, &ev->rv};
+  char **got[] = {&id.kind, &id.ns, &id.name, &id.uid, &id.rv};
+  for (size_t f = 0; f < LB_ARRAY_SIZE(fields); f++)
+    if (!*fields[f] && *got[f]) {
+      *fields[f] = *got[f]; /* detach */
+      *got[f] = NULL;
+    }
+  if (want_obj)
+    ev->obj = obj;
+  lb_fd_ident_release(&id);
+  return 0;
+}
+
+/* The reference path: a json-c tree. */
+static int prepare_json_c(struct lb_event *ev, char *body, size_t len) {
   struct json_tokener *tok = NULL;
   struct json_object *root = NULL, *meta = NULL;
   const char *why = NULL;
   int rc = 0;
 
-  free(ev->body);
-  ev->body = NULL;
-  ev->body_len = 0;
   if (body) {
-    char *nb = realloc(body, len + 1);
-    if (!nb) {
-      free(body);
-      return LB_ENOMEM;
-    }
-    body = nb;
-    body[len] = '\0';
-    len = lb_json_strip_managed_fields(body, len);
-    body[len] = '\0';
     tok = json_tokener_new();
     if (!tok) {
       free(body);
@@ -310,6 +335,30 @@ int lb_event_prepare(struct lb_event *ev, char *body, size_t len) {
     }
   }
   json_object_put(root);
+  return rc;
+}
+
+static int prepare(struct lb_event *ev, char *body, size_t len, int fast) {
+  int rc = LB_FD_DECLINED;
+
+  free(ev->body);
+  ev->body = NULL;
+  ev->body_len = 0;
+  if (body) {
+    char *nb = realloc(body, len + 1);
+    if (!nb) {
+      free(body);
+      return LB_ENOMEM;
+    }
+    body = nb;
+    body[len] = '\0';
+    len = lb_json_strip_managed_fields(body, len);
+    body[len] = '\0';
+    if (fast)
+      rc = prepare_fast(ev, body, len);
+  }
+  if (rc == LB_FD_DECLINED)
+    rc = prepare_json_c(ev, body, len);
   if (rc)
     return rc;
   char **fields[] = {&ev->api_group, &ev->kind, &ev->ns,
@@ -319,4 +368,12 @@ int lb_event_prepare(struct lb_event *ev, char *body, size_t len) {
       return LB_ENOMEM;
   ev->hash = lb_event_hash(ev);
   return 0;
+}
+
+int lb_event_prepare(struct lb_event *ev, char *body, size_t len) {
+  return prepare(ev, body, len, 1);
+}
+
+int lb__event_prepare_reference(struct lb_event *ev, char *body, size_t len) {
+  return prepare(ev, body, len, 0);
 }
