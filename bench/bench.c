@@ -42,6 +42,7 @@ json_object *lb__sim_smerge(json_object *target, json_object *patch, int *oom);
 #include "../engine/engine.h"
 #include "../engine/err.h"
 #include "../engine/event.h"
+#include "../engine/fastdecode.h"
 #include "../engine/obj.h"
 #include "../engine/util.h"
 #include "../replay/replay.h"
@@ -750,7 +751,7 @@ static struct ingest_res bench_ingest(const struct pool *pl, int durability,
 }
 
 struct breakdown { /* µs per event, per stage */
-  double copy, strip, parse, decode, prepare, insert_off, insert_batched;
+  double copy, strip, parse, decode, fast, prepare, insert_off, insert_batched;
   double body_in, body_stripped;
 };
 
@@ -782,7 +783,7 @@ static struct breakdown bench_breakdown(const struct pool *pl) {
   }
   bd.strip = (now_s() - t0) / (double)n * 1e6;
   {
-    int64_t tp = 0, td = 0;
+    int64_t tp = 0, td = 0, tf = 0, nf = 0;
     for (size_t i = 0; i < n; i++) {
       struct lb_obj *o = NULL;
       const char *why;
@@ -799,11 +800,24 @@ static struct breakdown bench_breakdown(const struct pool *pl) {
       lb_obj_free(o);
       tp += (a1 - a0) + (a3 - a2);
       td += (a2 - a1) + (now_ns() - a3);
+      /* the fast path: identity + compact object, results freed */
+      struct lb_fd_ident id;
+      int64_t f0 = now_ns();
+      if ((rc = lb_fastdecode(tmp[i], tl[i], &id, &o)) == 0) {
+        lb_fd_ident_release(&id);
+        lb_obj_free(o);
+      }
+      tf += now_ns() - f0;
+      nf += rc == 0;
       bd.body_stripped += (double)tl[i];
       free(tmp[i]);
     }
     bd.parse = (double)tp / (double)n / 1e3;
     bd.decode = (double)td / (double)n / 1e3;
+    bd.fast = (double)tf / (double)n / 1e3;
+    if (nf != (int64_t)n)
+      fprintf(stderr, "bench: fast path declined %lld of %zu bodies\n",
+              (long long)(n - (size_t)nf), n);
   }
   bd.body_in /= (double)n;
   bd.body_stripped /= (double)n;
@@ -1524,9 +1538,10 @@ int main(void) {
     printf("ingest   bodies %zu..%zu B (mean %.0f B, %.0f B after strip)\n",
            pl.min_len, pl.max_len, (double)pl.bytes / (double)pl.n,
            bd.body_stripped);
-    printf("ingest   per event: strip %.1f us, parse %.1f us, decode %.1f us, "
-           "prepare %.1f us; insert %.1f us (off) / %.1f us (batched)\n",
-           bd.strip, bd.parse, bd.decode, bd.prepare, bd.insert_off,
+    printf("ingest   per event: strip %.1f us, json-c parse %.1f us + decode "
+           "%.1f us (reference), fast decode %.1f us, prepare %.1f us; "
+           "insert %.1f us (off) / %.1f us (batched)\n",
+           bd.strip, bd.parse, bd.decode, bd.fast, bd.prepare, bd.insert_off,
            bd.insert_batched);
     fflush(stdout);
     ib = bench_ingest(&pl, LB_DUR_BATCHED, ingest_n);
