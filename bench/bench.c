@@ -1481,7 +1481,10 @@ int main(void) {
   long toggles = env_long("LB_BENCH_TOGGLES", quick ? 500 : 3000);
   long mem_pods = env_long("LB_BENCH_MEM_PODS", quick ? 20000 : 100000);
   int decision_pods = (int)env_long("LB_BENCH_DECISION_PODS", 10000);
-  int rollouts = (int)env_long("LB_BENCH_ROLLOUTS", 2);
+  int rollouts =
+      getenv("LB_BENCH_ROLLOUTS") && !strcmp(getenv("LB_BENCH_ROLLOUTS"), "0")
+          ? 0 /* skip the rollout cascade (minutes at 10k pods) */
+          : (int)env_long("LB_BENCH_ROLLOUTS", 2);
   int replay_pods = (int)env_long("LB_BENCH_REPLAY_PODS", 10000);
   int replay_cs = (int)env_long("LB_BENCH_REPLAY_CS", 4);
   const char *dir = getenv("LB_BENCH_DIR");

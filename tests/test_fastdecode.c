@@ -143,8 +143,8 @@ TEST(fastdecode_same_values_as_json_c) {
   static const char nul[] = POD_HEAD "\"metadata\":{\"name\":\"a\0b\"}}";
   fd_check(nul, sizeof nul - 1, LB_SRC_WATCH);
   /* sources that do not decode still read the identity */
-  fd_check(POD_HEAD "\"metadata\":{\"name\":\"a\"}}", strlen(POD_HEAD) + 27,
-           LB_SRC_ADMISSION);
+  static const char adm[] = POD_HEAD "\"metadata\":{\"name\":\"a\"}}";
+  fd_check(adm, sizeof adm - 1, LB_SRC_ADMISSION);
 }
 
 TEST(fastdecode_declines_what_it_does_not_model) {
