@@ -1081,9 +1081,27 @@ static struct replay_res bench_replay(long target, int n_pods, int n_cs,
 
 /* ---- 3. decision latency ----------------------------------------------- */
 
+/* LB_BENCH_SPLIT builds (see docs/PERFORMANCE.md) link with
+ * -Wl,--wrap=lb_cloneset_reconcile: the registry's call to the CloneSet
+ * reducer lands here and is timed, so a flap's lb_engine_apply splits into
+ * the reducer and the engine's generic part (fold, dirty set, emit/seal). */
+static int64_t split_ns;
+#ifdef LB_BENCH_SPLIT
+struct lb_rctx;
+int __real_lb_cloneset_reconcile(struct lb_rctx *c, struct lb_obj *o);
+int __wrap_lb_cloneset_reconcile(struct lb_rctx *c, struct lb_obj *o);
+int __wrap_lb_cloneset_reconcile(struct lb_rctx *c, struct lb_obj *o) {
+  int64_t t0 = now_ns();
+  int rc = __real_lb_cloneset_reconcile(c, o);
+  split_ns += now_ns() - t0;
+  return rc;
+}
+#endif
+
 struct decision_res {
   int pods;
   struct lat toggle, outcome, rollout, cascade;
+  struct lat toggle_reducer, toggle_generic; /* LB_BENCH_SPLIT builds */
   long toggle_decisions, rollout_decisions, rollout_actions;
   long cascade_decisions;
   double build_s;
@@ -1163,7 +1181,7 @@ static struct decision_res bench_decision(int n_pods, long n_toggle,
   struct world w;
   struct cs c;
   struct lb_event *evs = calloc((size_t)n_toggle, sizeof *evs);
-  struct lats lt = {0}, lo = {0}, lr = {0}, lc = {0};
+  struct lats lt = {0}, lo = {0}, lr = {0}, lc = {0}, lrd = {0}, lgn = {0};
   struct lb_decisions pend = {0};
   int rc;
   memset(&r, 0, sizeof r);
@@ -1214,7 +1232,10 @@ static struct decision_res bench_decision(int n_pods, long n_toggle,
     mk_event(&evs[i], LB_EV_MODIFIED, d.at, d.buf.p, d.buf.len);
   }
   for (long i = 0; i < n_toggle; i++) {
+    int64_t s0 = split_ns;
     r.toggle_decisions += apply_timed(&d, &evs[i], &lt, &pend);
+    lats_add(&lrd, split_ns - s0);
+    lats_add(&lgn, lt.v[lt.n - 1] - (split_ns - s0));
     settle(&d, &pend, &lo);
   }
   /* rollouts: a template change (image flip) is one reconcile that
@@ -1233,6 +1254,8 @@ static struct decision_res bench_decision(int n_pods, long n_toggle,
       r.rollout_actions += (long)pend.v[k].n_actions;
     r.cascade_decisions += settle(&d, &pend, &lc);
   }
+  r.toggle_reducer = summarize(lrd.v, lrd.n);
+  r.toggle_generic = summarize(lgn.v, lgn.n);
   r.toggle = summarize(lt.v, lt.n);
   r.outcome = summarize(lo.v, lo.n);
   r.rollout = summarize(lr.v, lr.n);
@@ -1244,6 +1267,8 @@ static struct decision_res bench_decision(int n_pods, long n_toggle,
   free(w.pods);
   free(evs);
   free(lt.v);
+  free(lrd.v);
+  free(lgn.v);
   free(lo.v);
   free(lr.v);
   free(lc.v);
@@ -1569,6 +1594,14 @@ int main(void) {
            dr.pods, dr.toggle.p50_us, dr.toggle.p99_us, dr.toggle.max_us,
            dr.toggle.n, dr.toggle_decisions, dr.outcome.p50_us,
            dr.outcome.p99_us, dr.outcome.n);
+#ifdef LB_BENCH_SPLIT
+    printf("decision flap split: CloneSet reducer p50 %.1f us p99 %.1f us; "
+           "engine generic (apply minus reducer) p50 %.1f us p99 %.1f us; "
+           "mean %.1f + %.1f us\n",
+           dr.toggle_reducer.p50_us, dr.toggle_reducer.p99_us,
+           dr.toggle_generic.p50_us, dr.toggle_generic.p99_us,
+           dr.toggle_reducer.mean_us, dr.toggle_generic.mean_us);
+#endif
     printf("decision rollout: template change p50 %.1f us max %.1f us (%ld "
            "actions); cascade p50 %.1f p99 %.1f max %.1f us (%zu events, %ld "
            "decisions) [setup %.1fs, total %.1fs]\n",
