@@ -263,13 +263,17 @@ int lb_json_member(const char *s, size_t n, size_t obj, const char *key,
   return *vend != BAD && *vend <= n;
 }
 
-size_t lb_json_strip_managed_fields(char *json, size_t len) {
+/* check = 0 only for text already validated as one complete JSON object
+ * (engine/fastdecode.c did): the completeness scan would then pass. */
+static size_t strip(char *json, size_t len, int check) {
   size_t i = skip_ws(json, 0, len), vstart, ms, me, mv, mms, mme, end;
   if (i >= len || json[i] != '{')
     return len;
-  end = skip_value(json, i, len); /* only a complete document is touched */
-  if (end == BAD || skip_ws(json, end, len) != len)
-    return len;
+  if (check) {
+    end = skip_value(json, i, len); /* only a complete document is touched */
+    if (end == BAD || skip_ws(json, end, len) != len)
+      return len;
+  }
   if (!find_member(json, i, len, "metadata", &vstart, &ms, &me) ||
       json[vstart] != '{')
     return len;
@@ -281,6 +285,10 @@ size_t lb_json_strip_managed_fields(char *json, size_t len) {
   return len;
 }
 
+size_t lb_json_strip_managed_fields(char *json, size_t len) {
+  return strip(json, len, 1);
+}
+
 static const char *jstr(struct json_object *o, const char *key) {
   struct json_object *v;
   if (o && json_object_object_get_ex(o, key, &v) &&
@@ -290,8 +298,12 @@ static const char *jstr(struct json_object *o, const char *key) {
 }
 
 /* The fast path (engine/fastdecode.c): the identity and the compact object
- * straight from the text. Returns LB_FD_DECLINED (nothing changed) when the
- * reference must run instead. On 0 and LB_ENOMEM the event owns body. */
+ * straight from the text. It reads the body before the strip: the decoder
+ * never reads metadata.managedFields, so the result is the same as from the
+ * stripped text, and a body it validated is complete, so the strip can skip
+ * its own completeness scan. Returns LB_FD_DECLINED (body untouched, not
+ * stripped) when the reference must run instead. On 0 and LB_ENOMEM the
+ * event owns body. */
 static int prepare_fast(struct lb_event *ev, char *body, size_t len) {
   struct lb_fd_ident id;
   struct lb_obj *obj = NULL;
@@ -301,6 +313,8 @@ static int prepare_fast(struct lb_event *ev, char *body, size_t len) {
   int rc = lb_fastdecode(body, len, &id, want_obj ? &obj : NULL);
   if (rc == LB_FD_DECLINED)
     return rc;
+  len = strip(body, len, 0);
+  body[len] = '\0';
   ev->body = body;
   ev->body_len = len;
   if (rc)
@@ -392,10 +406,12 @@ static int prepare(struct lb_event *ev, char *body, size_t len, int fast) {
     }
     body = nb;
     body[len] = '\0';
-    len = lb_json_strip_managed_fields(body, len);
-    body[len] = '\0';
     if (fast)
-      rc = prepare_fast(ev, body, len);
+      rc = prepare_fast(ev, body, len); /* strips when it handles the body */
+    if (rc == LB_FD_DECLINED) {
+      len = lb_json_strip_managed_fields(body, len);
+      body[len] = '\0';
+    }
   }
   if (rc == LB_FD_DECLINED)
     rc = prepare_json_c(ev, body, len);

@@ -98,6 +98,7 @@ struct vstate {
   const char *s;
   size_t n;
   struct span root[R__N]; /* last occurrence; null reads as absent */
+  uint32_t *ends;         /* ends[i]: end of the object/array at s[i] */
 };
 
 /* s[i] == '"'. Returns the index after the closing quote, or BAD (also for
@@ -177,9 +178,36 @@ static size_t v_literal(const char *s, size_t i, size_t n, const char *lit) {
   return i + l <= n && !memcmp(s + i, lit, l) ? i + l : BAD;
 }
 
-static size_t v_value(struct vstate *v, size_t i, int depth);
+/* Where a container sits: escaped keys (and only they) are allowed inside
+ * metadata.managedFields, whose keys ("k:{\"name\":\"app\"}") are never
+ * read — the decoder sees the body before the strip (event.c). */
+enum { CTX_ANY, CTX_ROOT, CTX_METADATA, CTX_MANAGED };
 
-static size_t v_object(struct vstate *v, size_t i, int depth) {
+static size_t v_value(struct vstate *v, size_t i, int depth, int ctx);
+
+static size_t v_object_(struct vstate *v, size_t i, int depth, int ctx);
+static size_t v_array_(struct vstate *v, size_t i, int depth, int ctx);
+
+/* The extraction never rescans a container: its end is kept here. */
+static size_t v_object(struct vstate *v, size_t i, int depth, int ctx) {
+  size_t e = v_object_(v, i, depth, ctx);
+  if (e != BAD)
+    v->ends[i] = (uint32_t)e;
+  return e;
+}
+
+static size_t v_array(struct vstate *v, size_t i, int depth, int ctx) {
+  size_t e = v_array_(v, i, depth, ctx);
+  if (e != BAD)
+    v->ends[i] = (uint32_t)e;
+  return e;
+}
+
+static int raw_key_is(const char *s, size_t kb, size_t ke, const char *lit) {
+  return ke - kb == strlen(lit) && !memcmp(s + kb, lit, ke - kb);
+}
+
+static size_t v_object_(struct vstate *v, size_t i, int depth, int ctx) {
   const char *s = v->s;
   size_t n = v->n;
   if (depth > LB_FD_MAX_DEPTH)
@@ -189,24 +217,27 @@ static size_t v_object(struct vstate *v, size_t i, int depth) {
     return i + 1;
   for (;;) {
     size_t kb, ke, vb, ve;
-    int esc = 0;
+    int esc = 0, child = ctx == CTX_MANAGED ? CTX_MANAGED : CTX_ANY;
     if (i >= n || s[i] != '"')
       return BAD;
     kb = i + 1;
     ke = v_string(s, i, n, &esc);
-    if (ke == BAD || esc)
+    if (ke == BAD || (esc && ctx != CTX_MANAGED))
       return BAD; /* escaped keys are declined */
+    if (ctx == CTX_ROOT && raw_key_is(s, kb, ke - 1, "metadata"))
+      child = CTX_METADATA;
+    else if (ctx == CTX_METADATA && raw_key_is(s, kb, ke - 1, "managedFields"))
+      child = CTX_MANAGED;
     i = skip_ws(s, ke, n);
     if (i >= n || s[i] != ':')
       return BAD;
     vb = skip_ws(s, i + 1, n);
-    ve = v_value(v, vb, depth);
+    ve = v_value(v, vb, depth, child);
     if (ve == BAD)
       return BAD;
-    if (depth == 1) {
+    if (ctx == CTX_ROOT) {
       for (int r = 0; r < R__N; r++)
-        if (ke - 1 - kb == strlen(root_keys[r]) &&
-            !memcmp(s + kb, root_keys[r], ke - 1 - kb)) {
+        if (raw_key_is(s, kb, ke - 1, root_keys[r])) {
           v->root[r] =
               s[vb] == 'n' ? (struct span){0, 0} : (struct span){vb, ve};
           break;
@@ -223,7 +254,7 @@ static size_t v_object(struct vstate *v, size_t i, int depth) {
   }
 }
 
-static size_t v_array(struct vstate *v, size_t i, int depth) {
+static size_t v_array_(struct vstate *v, size_t i, int depth, int ctx) {
   const char *s = v->s;
   size_t n = v->n;
   if (depth > LB_FD_MAX_DEPTH)
@@ -232,7 +263,7 @@ static size_t v_array(struct vstate *v, size_t i, int depth) {
   if (i < n && s[i] == ']')
     return i + 1;
   for (;;) {
-    i = v_value(v, i, depth);
+    i = v_value(v, i, depth, ctx == CTX_MANAGED ? CTX_MANAGED : CTX_ANY);
     if (i == BAD)
       return BAD;
     i = skip_ws(s, i, n);
@@ -246,7 +277,7 @@ static size_t v_array(struct vstate *v, size_t i, int depth) {
   }
 }
 
-static size_t v_value(struct vstate *v, size_t i, int depth) {
+static size_t v_value(struct vstate *v, size_t i, int depth, int ctx) {
   const char *s = v->s;
   size_t n = v->n;
   int esc = 0;
@@ -254,9 +285,9 @@ static size_t v_value(struct vstate *v, size_t i, int depth) {
     return BAD;
   switch (s[i]) {
   case '{':
-    return v_object(v, i, depth + 1);
+    return v_object(v, i, depth + 1, ctx);
   case '[':
-    return v_array(v, i, depth + 1);
+    return v_array(v, i, depth + 1, ctx);
   case '"':
     return v_string(s, i, n, &esc);
   case 't':
@@ -276,7 +307,7 @@ static int validate(struct vstate *v) {
   memset(v->root, 0, sizeof v->root);
   if (i >= v->n || v->s[i] != '{')
     return 0;
-  i = v_object(v, i, 1);
+  i = v_object(v, i, 1, CTX_ROOT);
   return i != BAD && skip_ws(v->s, i, v->n) == v->n;
 }
 
@@ -294,25 +325,16 @@ static size_t str_end(const char *s, size_t i, size_t n) {
 }
 
 /* The index just after the value starting at s[i]. */
-static size_t skip(const char *s, size_t i, size_t n) {
-  int depth = 0;
+static size_t skip(const struct vstate *d, size_t i) {
+  const char *s = d->s;
+  size_t n = d->n;
   if (s[i] == '"')
     return str_end(s, i, n);
-  if (s[i] != '{' && s[i] != '[') {
-    while (i < n && s[i] != ',' && s[i] != '}' && s[i] != ']' && !is_ws(s[i]))
-      i++;
-    return i;
-  }
-  for (; i < n; i++) {
-    char c = s[i];
-    if (c == '"')
-      i = str_end(s, i, n) - 1;
-    else if (c == '{' || c == '[')
-      depth++;
-    else if ((c == '}' || c == ']') && --depth == 0)
-      return i + 1;
-  }
-  return n;
+  if (s[i] == '{' || s[i] == '[')
+    return d->ends[i];
+  while (i < n && s[i] != ',' && s[i] != '}' && s[i] != ']' && !is_ws(s[i]))
+    i++;
+  return i;
 }
 
 static int present(struct span v) { return v.e > v.b; }
@@ -366,8 +388,10 @@ static int truthy(const char *s, struct span v) {
 }
 
 /* Object members: *pos starts at the '{'. */
-static int obj_next(const char *s, size_t n, size_t *pos, struct span *k,
+static int obj_next(const struct vstate *d, size_t *pos, struct span *k,
                     struct span *v) {
+  const char *s = d->s;
+  size_t n = d->n;
   size_t i = skip_ws(s, *pos, n), e;
   if (i < n && (s[i] == '{' || s[i] == ','))
     i = skip_ws(s, i + 1, n);
@@ -379,19 +403,21 @@ static int obj_next(const char *s, size_t n, size_t *pos, struct span *k,
   i = skip_ws(s, e, n); /* ':' */
   i = skip_ws(s, i + 1, n);
   v->b = i;
-  v->e = *pos = skip(s, i, n);
+  v->e = *pos = skip(d, i);
   return 1;
 }
 
 /* Array elements: *pos starts at the '['. */
-static int arr_next(const char *s, size_t n, size_t *pos, struct span *v) {
+static int arr_next(const struct vstate *d, size_t *pos, struct span *v) {
+  const char *s = d->s;
+  size_t n = d->n;
   size_t i = skip_ws(s, *pos, n);
   if (i < n && (s[i] == '[' || s[i] == ','))
     i = skip_ws(s, i + 1, n);
   if (i >= n || s[i] == ']')
     return 0;
   v->b = i;
-  v->e = *pos = skip(s, i, n);
+  v->e = *pos = skip(d, i);
   return 1;
 }
 
@@ -403,14 +429,15 @@ static int key_is(const char *s, struct span k, const char *lit) {
 /* The last occurrence of each of keys[] among the members of obj (absent
  * when obj is not an object, the key is missing, or its value is null):
  * what json_object_object_get_ex() returns after json-c's parse. */
-static void members(const char *s, size_t n, struct span obj,
+static void members(const struct vstate *d, struct span obj,
                     const char *const *keys, size_t nk, struct span *out) {
+  const char *s = d->s;
   struct span k, v;
   size_t pos = obj.b;
   memset(out, 0, nk * sizeof *out);
   if (!is_obj(s, obj))
     return;
-  while (obj_next(s, n, &pos, &k, &v))
+  while (obj_next(d, &pos, &k, &v))
     for (size_t j = 0; j < nk; j++)
       if (key_is(s, k, keys[j])) {
         out[j] = s[v.b] == 'n' ? (struct span){0, 0} : v;
@@ -418,10 +445,10 @@ static void members(const char *s, size_t n, struct span obj,
       }
 }
 
-static struct span member(const char *s, size_t n, struct span obj,
+static struct span member(const struct vstate *d, struct span obj,
                           const char *key) {
   struct span v;
-  members(s, n, obj, &key, 1, &v);
+  members(d, obj, &key, 1, &v);
   return v;
 }
 
@@ -638,14 +665,15 @@ static int pairs_pack(const char *s, const struct pairs *p, char **out) {
 
 /* pack_list_lax(): the non-empty strings of an array (field == NULL), or
  * the non-empty string `field` of its object elements. */
-static int pack_list(const char *s, size_t n, struct span a, const char *field,
+static int pack_list(const struct vstate *d, struct span a, const char *field,
                      char **out) {
+  const char *s = d->s;
   size_t total = 1, pos = a.b;
   struct span x;
   char *o;
   if (is_arr(s, a))
-    while (arr_next(s, n, &pos, &x)) {
-      struct span v = field ? member(s, n, x, field) : x;
+    while (arr_next(d, &pos, &x)) {
+      struct span v = field ? member(d, x, field) : x;
       if (is_str(s, v) && v.e - v.b > 2)
         total += unescape(s, v, NULL) + 1;
     }
@@ -654,8 +682,8 @@ static int pack_list(const char *s, size_t n, struct span a, const char *field,
     return LB_ENOMEM;
   pos = a.b;
   if (is_arr(s, a))
-    while (arr_next(s, n, &pos, &x)) {
-      struct span v = field ? member(s, n, x, field) : x;
+    while (arr_next(d, &pos, &x)) {
+      struct span v = field ? member(d, x, field) : x;
       if (is_str(s, v) && v.e - v.b > 2) {
         o += unescape(s, v, o);
         *o++ = '\0';
@@ -665,11 +693,12 @@ static int pack_list(const char *s, size_t n, struct span a, const char *field,
   return 0;
 }
 
-static size_t arr_len(const char *s, size_t n, struct span a) {
+static size_t arr_len(const struct vstate *d, struct span a) {
+  const char *s = d->s;
   size_t pos = a.b, k = 0;
   struct span x;
   if (is_arr(s, a))
-    while (arr_next(s, n, &pos, &x))
+    while (arr_next(d, &pos, &x))
       k++;
   return k;
 }
@@ -704,7 +733,8 @@ static const char *const meta_keys[M__N] = {"namespace",
                                             "ownerReferences",
                                             "finalizers"};
 
-static int decode_labels(const char *s, size_t n, struct span l, char **out) {
+static int decode_labels(const struct vstate *d, struct span l, char **out) {
+  const char *s = d->s;
   struct pairs p;
   struct span k, v;
   size_t pos = l.b;
@@ -713,7 +743,7 @@ static int decode_labels(const char *s, size_t n, struct span l, char **out) {
     return LB_FD_DECLINED; /* "metadata.labels: values must be strings" */
   pairs_init(&p);
   if (present(l))
-    while (obj_next(s, n, &pos, &k, &v))
+    while (obj_next(d, &pos, &k, &v))
       if ((rc = pairs_add(&p, s + k.b, k.e - k.b, v))) {
         pairs_release(&p);
         return rc;
@@ -730,8 +760,9 @@ static int decode_labels(const char *s, size_t n, struct span l, char **out) {
 }
 
 /* pack_kv_filtered() and the pod-deletion-cost look-up. */
-static int decode_annotations(const char *s, size_t n, struct span a,
-                              char **out, struct span *cost) {
+static int decode_annotations(const struct vstate *d, struct span a, char **out,
+                              struct span *cost) {
+  const char *s = d->s;
   struct pairs p;
   struct span k, v;
   size_t pos = a.b;
@@ -740,7 +771,7 @@ static int decode_annotations(const char *s, size_t n, struct span a,
   memset(cost, 0, sizeof *cost);
   pairs_init(&p);
   if (is_obj(s, a))
-    while (!rc && obj_next(s, n, &pos, &k, &v)) {
+    while (!rc && obj_next(d, &pos, &k, &v)) {
       size_t kl = k.e - k.b;
       char *key = kl < sizeof kb ? kb : malloc(kl + 1);
       if (!key) {
@@ -769,16 +800,17 @@ static const char *const cond_keys[C__N] = {"type", "status",
                                             "lastTransitionTime"};
 
 /* The Ready loop and pack_conds() over status.conditions. */
-static int decode_conditions(const char *s, size_t n, struct span a,
+static int decode_conditions(const struct vstate *d, struct span a,
                              struct lb_pod *p) {
+  const char *s = d->s;
   struct pairs pr;
   struct span c, f[C__N];
   size_t pos = a.b;
   int rc = 0, oom = 0;
   pairs_init(&pr);
   if (is_arr(s, a))
-    while (!rc && arr_next(s, n, &pos, &c)) {
-      members(s, n, c, cond_keys, C__N, f);
+    while (!rc && arr_next(d, &pos, &c)) {
+      members(d, c, cond_keys, C__N, f);
       if (str_is(s, f[C_TYPE], "Ready") && str_is(s, f[C_STATUS], "True")) {
         p->ready = 1;
         p->ready_ms = time_of(s, f[C_LTT], &oom);
@@ -819,16 +851,17 @@ static int64_t restart_count(const char *s, struct span v) {
   return is_int(s, v) ? int_val(s, v) : 0; /* jint(): 0 on a wrong type */
 }
 
-static int decode_containers(const char *s, size_t n, struct span ctrs,
+static int decode_containers(const struct vstate *d, struct span ctrs,
                              struct span cs, struct lb_pod *p) {
+  const char *s = d->s;
   struct span x, f[K__N];
   size_t pos, k;
   if (is_arr(s, ctrs)) {
-    p->ctrs = calloc(arr_len(s, n, ctrs) + 1, sizeof *p->ctrs);
+    p->ctrs = calloc(arr_len(d, ctrs) + 1, sizeof *p->ctrs);
     if (!p->ctrs)
       return LB_ENOMEM;
-    for (pos = ctrs.b, k = 0; arr_next(s, n, &pos, &x); k++) {
-      members(s, n, x, cst_keys, 2, f);
+    for (pos = ctrs.b, k = 0; arr_next(d, &pos, &x); k++) {
+      members(d, x, cst_keys, 2, f);
       p->ctrs[k].name = str_or_empty(s, f[K_NAME]);
       p->ctrs[k].image = str_or_empty(s, f[K_IMAGE]);
       p->n_ctrs = k + 1;
@@ -837,13 +870,13 @@ static int decode_containers(const char *s, size_t n, struct span ctrs,
     }
   }
   if (is_arr(s, cs)) {
-    p->csts = calloc(arr_len(s, n, cs) + 1, sizeof *p->csts);
+    p->csts = calloc(arr_len(d, cs) + 1, sizeof *p->csts);
     if (!p->csts)
       return LB_ENOMEM;
-    for (pos = cs.b, k = 0; arr_next(s, n, &pos, &x); k++) {
+    for (pos = cs.b, k = 0; arr_next(d, &pos, &x); k++) {
       struct lb_ctr_status *c = &p->csts[k];
       int64_t r;
-      members(s, n, x, cst_keys, K__N, f);
+      members(d, x, cst_keys, K__N, f);
       r = restart_count(s, f[K_RESTARTS]);
       if (r > p->restarts)
         p->restarts = (int)r;
@@ -862,15 +895,16 @@ static int decode_containers(const char *s, size_t n, struct span ctrs,
   return 0;
 }
 
-static int decode_owner(const char *s, size_t n, struct span refs,
+static int decode_owner(const struct vstate *d, struct span refs,
                         struct lb_obj *o) {
+  const char *s = d->s;
   static const char *const keys[] = {"controller", "uid"};
   struct span r, f[2];
   size_t pos = refs.b;
   if (!is_arr(s, refs))
     return 0;
-  while (arr_next(s, n, &pos, &r)) {
-    members(s, n, r, keys, 2, f);
+  while (arr_next(d, &pos, &r)) {
+    members(d, r, keys, 2, f);
     if (truthy(s, f[0]) && is_str(s, f[1]))
       return (o->owner_uid = str_dup(s, f[1])) ? 0 : LB_ENOMEM;
   }
@@ -882,15 +916,15 @@ static int decode_pod(const struct vstate *v, struct lb_pod *p) {
                                           "containers"};
   static const char *const st_keys[] = {"phase", "conditions",
                                         "containerStatuses"};
+  const struct vstate *d = v;
   const char *s = v->s;
-  size_t n = v->n;
   struct lb_obj *o = &p->o;
   struct span m[M__N], sp[3], st[3], cost;
   int rc, oom = 0;
 
-  members(s, n, v->root[R_METADATA], meta_keys, M__N, m);
-  members(s, n, v->root[R_SPEC], spec_keys, 3, sp);
-  members(s, n, v->root[R_STATUS], st_keys, 3, st);
+  members(d, v->root[R_METADATA], meta_keys, M__N, m);
+  members(d, v->root[R_SPEC], spec_keys, 3, sp);
+  members(d, v->root[R_STATUS], st_keys, 3, st);
   /* decode_meta() */
   o->ns = str_or_empty(s, m[M_NS]);
   o->name = str_or_empty(s, m[M_NAME]);
@@ -900,7 +934,7 @@ static int decode_pod(const struct vstate *v, struct lb_pod *p) {
     return LB_ENOMEM;
   if (!*o->name)
     return LB_FD_DECLINED; /* "metadata.name is missing" */
-  if ((rc = decode_labels(s, n, m[M_LABELS], &o->labels)))
+  if ((rc = decode_labels(d, m[M_LABELS], &o->labels)))
     return rc;
   o->created_ms = time_of(s, m[M_CREATED], &oom);
   o->deleting_ms = time_of(s, m[M_DELETING], &oom);
@@ -909,7 +943,7 @@ static int decode_pod(const struct vstate *v, struct lb_pod *p) {
   if (present(m[M_GEN]) && !is_int(s, m[M_GEN]))
     return LB_FD_DECLINED; /* "metadata.generation: expected integer" */
   o->generation = present(m[M_GEN]) ? int_val(s, m[M_GEN]) : 0;
-  if ((rc = decode_owner(s, n, m[M_OWNERS], o)))
+  if ((rc = decode_owner(d, m[M_OWNERS], o)))
     return rc;
   /* decode_pod() */
   if (is_str(s, sp[0]) && sp[0].e - sp[0].b > 2 &&
@@ -927,7 +961,7 @@ static int decode_pod(const struct vstate *v, struct lb_pod *p) {
     p->phase = LB_PH_FAILED;
   else
     p->phase = LB_PH_UNKNOWN;
-  if ((rc = decode_annotations(s, n, m[M_ANN], &p->annotations, &cost)))
+  if ((rc = decode_annotations(d, m[M_ANN], &p->annotations, &cost)))
     return rc;
   if (is_str(s, cost)) {
     char *c = str_dup(s, cost), *end;
@@ -938,10 +972,10 @@ static int decode_pod(const struct vstate *v, struct lb_pod *p) {
     p->deletion_cost = *end ? 0 : x; /* invalid = 0, as upstream */
     free(c);
   }
-  if ((rc = pack_list(s, n, m[M_FINALIZERS], NULL, &p->finalizers)) ||
-      (rc = pack_list(s, n, sp[1], "conditionType", &p->gates)) ||
-      (rc = decode_conditions(s, n, st[1], p)) ||
-      (rc = decode_containers(s, n, sp[2], st[2], p)))
+  if ((rc = pack_list(d, m[M_FINALIZERS], NULL, &p->finalizers)) ||
+      (rc = pack_list(d, sp[1], "conditionType", &p->gates)) ||
+      (rc = decode_conditions(d, st[1], p)) ||
+      (rc = decode_containers(d, sp[2], st[2], p)))
     return rc;
   lb__obj_pod_derive(p);
   return 0;
@@ -1006,19 +1040,25 @@ int lb_fastdecode(const char *s, size_t n, struct lb_fd_ident *id,
                   struct lb_obj **obj) {
   static const char *const ident_keys[] = {"namespace", "name", "uid",
                                            "resourceVersion"};
-  struct vstate v = {s, n, {{0, 0}}};
+  struct vstate v = {s, n, {{0, 0}}, NULL};
   struct span m[4];
   int rc = 0;
   if (id)
     memset(id, 0, sizeof *id);
   if (obj)
     *obj = NULL;
-  if (!s || !validate(&v))
+  if (!s || n < 2 || n > LB_FD_MAX_BYTES)
     return LB_FD_DECLINED;
+  if (!(v.ends = malloc(n * sizeof *v.ends)))
+    return LB_ENOMEM;
+  if (!validate(&v)) {
+    rc = LB_FD_DECLINED;
+    goto out;
+  }
   if (obj && (rc = decode_obj(&v, obj)))
-    return rc;
+    goto out;
   if (id) {
-    members(s, n, v.root[R_METADATA], ident_keys, 4, m);
+    members(&v, v.root[R_METADATA], ident_keys, 4, m);
     if ((rc = dup_if_str(s, v.root[R_APIVERSION], &id->api_version)) ||
         (rc = dup_if_str(s, v.root[R_KIND], &id->kind)) ||
         (rc = dup_if_str(s, m[0], &id->ns)) ||
@@ -1030,8 +1070,9 @@ int lb_fastdecode(const char *s, size_t n, struct lb_fd_ident *id,
         lb_obj_free(*obj);
         *obj = NULL;
       }
-      return rc;
     }
   }
-  return 0;
+out:
+  free(v.ends);
+  return rc;
 }

@@ -10,7 +10,8 @@
  *   - any syntax json-c accepts as an extension (comments, single quotes,
  *     trailing commas, NaN, leading zeros, raw control characters, ...),
  *     and any malformed input: the reference then reports the error;
- *   - nesting deeper than LB_FD_MAX_DEPTH (json-c refuses > 32);
+ *   - nesting deeper than LB_FD_MAX_DEPTH (json-c refuses > 32), texts
+ *     over LB_FD_MAX_BYTES;
  *   - an escape in an object key, \u0000, an unpaired surrogate;
  *   - a number with an exponent, an integer of more than 18 digits, a
  *     number literal longer than 40 bytes (json-c's int64/uint64/strtod
@@ -24,7 +25,9 @@
  * Equivalence with the reference is tested by tests/test_fastdecode.c
  * (differential, generated and hand-written bodies) and fuzzed by
  * tests/fuzz/fuzz_fastdecode.c (`make fuzz FUZZ_TARGETS=fastdecode`).
- * Pure: no allocation besides the results, no I/O, no global state.
+ * Pure: no I/O, no global state; besides the results it allocates one
+ * array of 4 bytes per input byte for the duration of the call (the end
+ * of every object and array, so that extraction never rescans).
  */
 #ifndef LB_FASTDECODE_H
 #define LB_FASTDECODE_H
@@ -33,8 +36,9 @@
 
 struct lb_obj;
 
-#define LB_FD_MAX_DEPTH 24 /* deeper documents are declined */
-#define LB_FD_DECLINED 1   /* positive: not handled; run the reference */
+#define LB_FD_MAX_DEPTH 24                /* deeper documents are declined */
+#define LB_FD_MAX_BYTES ((size_t)1 << 26) /* larger ones too (64 MiB) */
+#define LB_FD_DECLINED 1 /* positive: not handled; run the reference */
 
 /* What lb_event_prepare reads from the top level: each member is a
  * malloc'd copy (caller frees), NULL when absent or not a string, exactly

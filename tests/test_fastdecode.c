@@ -317,6 +317,22 @@ static void gextra(struct gen *g) { /* members nobody reads */
   }
 }
 
+/* metadata.managedFields as the apiserver sends it: keys with escaped
+ * quotes, deep fieldsV1 */
+static void gmanaged(struct gen *g) {
+  static const char *const mf[] = {
+      "[{\"manager\":\"kubelet\",\"operation\":\"Update\",\"fieldsType\":"
+      "\"FieldsV1\",\"fieldsV1\":{\"f:status\":{\"f:conditions\":{\"k:{"
+      "\\\"type\\\":\\\"Ready\\\"}\":{\".\":{},\"f:status\":{}}}}}}]",
+      "[{\"manager\":\"kruise-manager\",\"fieldsV1\":{\"f:spec\":{"
+      "\"f:containers\":{\"k:{\\\"name\\\":\\\"app\\\"}\":{\"f:ports\":{"
+      "\"k:{\\\"containerPort\\\":8080,\\\"protocol\\\":\\\"TCP\\\"}\":"
+      "{\".\":{}}}}}}},\"time\":\"2026-11-25T10:00:00Z\"}]",
+      "null", "[]", "{\"x\\u0041\":[[[[[[[[1]]]]]]]]}"};
+  gkey(g, "managedFields");
+  lb_buf_adds(&g->b, mf[grnd(g) % LB_ARRAY_SIZE(mf)]);
+}
+
 static const char *pick(struct gen *g, const char *const *v, size_t n) {
   return v[grnd(g) % n];
 }
@@ -376,6 +392,8 @@ static void gen_pod(struct gen *g) {
     godd(g);
   } else {
     gopen(g, "{");
+    if (one_in(g, 3))
+      gmanaged(g); /* what lb_event_prepare strips: first */
     snprintf(buf, sizeof buf, "pod-%llu",
              (unsigned long long)(grnd(g) % 100000));
     gfield(g, "name", g->mutate && one_in(g, 50) ? "" : buf);
@@ -452,6 +470,8 @@ static void gen_pod(struct gen *g) {
       gclose(g, "]");
     }
     gextra(g);
+    if (one_in(g, 3))
+      gmanaged(g); /* ... last, or both */
     gclose(g, "}");
   }
   if (!one_in(g, 15)) {

@@ -116,7 +116,8 @@ static char *fd_copy(const char *s, size_t n) {
 }
 
 /* Compares both paths on s[0..n) for an event of `source`. Returns 1 when
- * lb_fastdecode handled the (stripped) body itself, 0 when it declined. */
+ * lb_fastdecode handled the body (as lb_event_prepare hands it over, before
+ * the strip), 0 when it declined. */
 static int fd_check(const char *s, size_t n, int source) {
   struct lb_event ef, er;
   struct lb_obj *o_fast = NULL, *o_ref = NULL, *o_direct = NULL;
@@ -163,9 +164,18 @@ static int fd_check(const char *s, size_t n, int source) {
     fd_cmp_obj(o_fast, o_ref);
   }
 
-  /* 3. the fast decoder alone: when it answers, it answers right */
-  handled = lb_fastdecode(text, strlen(text), &id, &o_direct) == 0;
+  /* 3. the fast decoder alone: when it answers, it answers right. On the
+   * unstripped text (what lb_event_prepare gives it) it must agree with
+   * itself on the stripped text, and the result counts as handled. */
+  handled = lb_fastdecode(s, n, &id, &o_direct) == 0;
   if (handled) {
+    if (!rr)
+      fd_cmp_obj(o_direct, source == LB_SRC_WATCH ? er.obj : o_direct);
+    lb_fd_ident_release(&id);
+  }
+  lb_obj_free(o_direct);
+  o_direct = NULL;
+  if (lb_fastdecode(text, strlen(text), &id, &o_direct) == 0) {
     if (!rr && strlen(text) == ef.body_len)
       fd_cmp_obj(o_direct, source == LB_SRC_WATCH ? er.obj : o_direct);
     lb_fd_ident_release(&id);
