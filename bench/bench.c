@@ -18,7 +18,8 @@
  * replay; the doc is never written then), LB_BENCH_INGEST (events per
  * ingest run), LB_BENCH_TOGGLES, LB_BENCH_MEM_PODS, LB_BENCH_DECISION_PODS,
  * LB_BENCH_ROLLOUTS, LB_BENCH_REPLAY_PODS, LB_BENCH_REPLAY_CS,
- * LB_BENCH_BUILD_CAP_S (seconds spent building the replay journal at most).
+ * LB_BENCH_BUILD_CAP_S (seconds spent building the replay journal at most),
+ * LB_BENCH_KEEP=1 (keep the replay journal as LB_BENCH_DIR/replay-kept.db).
  *
  * The bench reads the wall clock and the monotonic clock: it is not part of
  * the deterministic core and is not built by `make test`.
@@ -673,6 +674,11 @@ struct ingest_res {
 };
 
 static char scratch[512];
+/* The directory the scratch directory was made in (LB_BENCH_DIR or /tmp). */
+static const char *dir_of_scratch(void) {
+  const char *d = getenv("LB_BENCH_DIR");
+  return d && *d ? d : "/tmp";
+}
 
 static void rm_journal(const char *path) {
   char p[700];
@@ -1076,6 +1082,13 @@ static struct replay_res bench_replay(long target, int n_pods, int n_cs,
             (long long)res.events, r.events);
   lb_replay_result_release(&res);
   lb_journal_close(j);
+  if (getenv("LB_BENCH_KEEP")) { /* for `logbook replay` under a profiler */
+    char keep[700];
+    snprintf(keep, sizeof keep, "%s/replay-kept.db", dir_of_scratch());
+    rm_journal(keep);
+    if (rename(path, keep) == 0)
+      printf("replay   journal kept: %s\n", keep);
+  }
   rm_journal(path);
   lb_buf_release(&buf);
   free(w.css);

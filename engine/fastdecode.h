@@ -12,7 +12,9 @@
  *     and any malformed input: the reference then reports the error;
  *   - nesting deeper than LB_FD_MAX_DEPTH (json-c refuses > 32), texts
  *     over LB_FD_MAX_BYTES;
- *   - an escape in an object key, \u0000, an unpaired surrogate;
+ *   - an escape in an object key (allowed only inside metadata.managedFields,
+ *     which is never read: lb_event_prepare hands over the body before
+ *     stripping it), \u0000, an unpaired surrogate;
  *   - a number with an exponent, an integer of more than 18 digits, a
  *     number literal longer than 40 bytes (json-c's int64/uint64/strtod
  *     corners);
