@@ -112,53 +112,12 @@ static size_t skip_ws(const char *s, size_t i, size_t n) {
 
 #define BAD ((size_t)-1) /* malformed or truncated input */
 
-/* SWAR helpers: eight bytes at a time where the byte order allows. Each
- * test flags exactly the lowest matching byte (higher flags may be false
- * positives), so the lowest flag of their union is a true match. */
-#define ONES 0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
-#define HAS_BYTE(x, c) (((x) ^ (ONES * (c))) - ONES) & ~((x) ^ (ONES * (c)))
-
-/* Index of the first '"' or '\\' at or after i, or n. */
-static size_t scan_quote(const char *s, size_t i, size_t n) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  for (; i + 8 <= n; i += 8) {
-    uint64_t x, t;
-    memcpy(&x, s + i, 8);
-    t = ((HAS_BYTE(x, '"')) | (HAS_BYTE(x, '\\'))) & HIGHS;
-    if (t)
-      return i + (size_t)(__builtin_ctzll(t) >> 3);
-  }
-#endif
-  while (i < n && s[i] != '"' && s[i] != '\\')
-    i++;
-  return i;
-}
-
-/* Index of the first of " { } [ ] at or after i, or n. '[' ']' are '{' '}'
- * without bit 0x20, so OR-ing it in folds them together. */
-static size_t scan_struct(const char *s, size_t i, size_t n) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  for (; i + 8 <= n; i += 8) {
-    uint64_t x, y, t;
-    memcpy(&x, s + i, 8);
-    y = x | (ONES * 0x20);
-    t = ((HAS_BYTE(x, '"')) | (HAS_BYTE(y, '{')) | (HAS_BYTE(y, '}'))) & HIGHS;
-    if (t)
-      return i + (size_t)(__builtin_ctzll(t) >> 3);
-  }
-#endif
-  while (i < n && s[i] != '"' && s[i] != '{' && s[i] != '}' && s[i] != '[' &&
-         s[i] != ']')
-    i++;
-  return i;
-}
-
 static size_t skip_string(const char *s, size_t i, size_t n) {
   /* s[i] == '"'; returns index after the closing quote, or BAD */
-  for (i++; i < n; i += 2) { /* i += 2: a backslash and the byte it escapes */
-    i = scan_quote(s, i, n);
-    if (i < n && s[i] == '"')
+  for (i++; i < n; i++) {
+    if (s[i] == '\\')
+      i++;
+    else if (s[i] == '"')
       return i + 1;
   }
   return BAD;
@@ -178,7 +137,7 @@ static size_t skip_value(const char *s, size_t i, size_t n) {
       i++;
     return i > start ? i : BAD;
   }
-  for (; (i = scan_struct(s, i, n)) < n; i++) {
+  for (; i < n; i++) {
     char c = s[i];
     if (c == '"') {
       size_t e = skip_string(s, i, n);
@@ -187,8 +146,9 @@ static size_t skip_value(const char *s, size_t i, size_t n) {
       i = e - 1;
     } else if (c == '{' || c == '[') {
       depth++;
-    } else if (--depth == 0) { /* '}' or ']' */
-      return i + 1;
+    } else if (c == '}' || c == ']') {
+      if (--depth == 0)
+        return i + 1;
     }
   }
   return BAD;
