@@ -147,7 +147,7 @@ valgrind: $(B)/logbook-tests
 # (clang, ASan+UBSan) on tests/fuzz/fuzz_<target>.c, for a bounded time each,
 # from a seed corpus written here; findings land in build/fuzz/.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= watchparse
+FUZZ_TARGETS ?= watchparse fastdecode
 FUZZ_PKGS := clang libclang-rt-14-dev
 FUZZ_FLAGS = $(WARN) -O1 -g -D_POSIX_C_SOURCE=200809L \
              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
@@ -157,12 +157,17 @@ fuzz:
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 	$(MAKE) $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
-	@mkdir -p build/fuzz/corpus-watchparse build/fuzz/corpus-kubeconfig build/fuzz/corpus-admission
+	@mkdir -p build/fuzz/corpus-watchparse build/fuzz/corpus-kubeconfig build/fuzz/corpus-admission build/fuzz/corpus-fastdecode
 	@cd build/fuzz/corpus-admission && \
 	printf '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u1","kind":{"group":"","version":"v1","kind":"Pod"},"namespace":"n","name":"p","operation":"CREATE","object":{"kind":"Pod","metadata":{"name":"p","managedFields":[{"m":1}],"labels":{"a":"b"}}},"oldObject":null}}' >seed-pod && \
 	printf '{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{"uid":"u2","kind":{"group":"","version":"v1","kind":"Secret"},"operation":"UPDATE","object":{"kind":"Secret","metadata":{"managedFields":[],"name":"s"},"data":{"k":"dmFs","n":null},"stringData":{"x":"y\\u0041"}},"oldObject":{"data":{"k":"b2xk"},"data":{"d":"ZA=="}}}}' >seed-secret && \
 	printf '{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"","kind":{}}}' >seed-nouid && \
 	printf '{"kind":"AdmissionReview" , "request" : { "uid" : "\\u0075", "kind":{"kind":"K"}, "operation":"DELETE", "object" : { } } , "apiVersion" : "admission.k8s.io/v1" }  ' >seed-spaces
+		@cd build/fuzz/corpus-fastdecode && \
+	printf '\000{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a","namespace":"n","uid":"u","resourceVersion":"1","labels":{"controller-revision-hash":"r","a":"b"},"annotations":{"controller.kubernetes.io/pod-deletion-cost":"-3","apps.kruise.io/x":"y"},"ownerReferences":[{"uid":"o","controller":true}],"finalizers":["f"],"creationTimestamp":"2026-11-25T10:00:00Z","generation":2,"managedFields":[{"m":1}]},"spec":{"nodeName":"n1","containers":[{"name":"c","image":"i"}],"readinessGates":[{"conditionType":"g"}]},"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True","lastTransitionTime":"2026-11-25T10:00:05Z"}],"containerStatuses":[{"name":"c","ready":true,"started":1,"restartCount":3,"image":"i","imageID":"d","containerID":"x"}]}}' >seed-pod && \
+	printf '\001 { "kind" : "Pod" , "apiVersion" : "v1" , "metadata" : { "name" : "a\\u00e9\\ud83d\\ude00\\/" , "name" : null , "labels" : { "k" : "v" , "k" : "w" } } }\n' >seed-escapes-dups && \
+	printf '\002{"apiVersion":"apps.kruise.io/v1alpha1","kind":"CloneSet","metadata":{"name":"c"},"spec":{"template":{}}}' >seed-cloneset && \
+	printf '\003{"kind":"Pod","apiVersion":"v1","metadata":{"name":"a","x":[1.5,-0,1e3,01,NaN,]}}' >seed-extensions
 	@cd build/fuzz/corpus-watchparse && \
 	printf '\000\000{"type":"ADDED","object":{"kind":"Pod","metadata":{"name":"a"}}}\n' >seed-added && \
 	printf '\007\000{"type":"MODIFIED","object":{"s":"q\\"}{[\\\\ \\u00e9 \303\251"}}\r\n\n{"object":{},"type":"DELETED"}\n' >seed-escapes && \
@@ -183,6 +188,12 @@ build/fuzz/fuzz_admission: tests/fuzz/fuzz_admission.c adapters/admreview.c adap
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) $(shell pkg-config --cflags json-c libxxhash) -o $@ \
 	  $(filter %.c,$^) $(shell pkg-config --libs json-c libxxhash) -lm
+FUZZ_FD_SRC := tests/fuzz/fuzz_fastdecode.c engine/fastdecode.c engine/event.c \
+               engine/obj.c engine/util.c engine/err.c
+build/fuzz/fuzz_fastdecode: $(FUZZ_FD_SRC) tests/fuzz/fastdecode_cmp.h engine/fastdecode.h
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) $(shell pkg-config --cflags json-c libxxhash) -o $@ \
+	  $(FUZZ_FD_SRC) $(shell pkg-config --libs json-c libxxhash)
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c adapters/%.c adapters/%.h engine/util.c engine/err.c
 	@mkdir -p $(dir $@)

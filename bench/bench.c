@@ -13,7 +13,13 @@
  *
  * Environment: LB_ROOT (repo root, set by the Makefile), LB_BENCH_EVENTS
  * (replay journal size), LB_BENCH_QUICK=1 (smaller runs, no doc written
- * unless LB_BENCH_DOC=1), LB_BENCH_DIR (scratch directory, default /tmp).
+ * unless LB_BENCH_DOC=1), LB_BENCH_DIR (scratch directory, default /tmp),
+ * LB_BENCH_ONLY (comma list of sections to run: memory,ingest,decision,
+ * replay; the doc is never written then), LB_BENCH_INGEST (events per
+ * ingest run), LB_BENCH_TOGGLES, LB_BENCH_MEM_PODS, LB_BENCH_DECISION_PODS,
+ * LB_BENCH_ROLLOUTS, LB_BENCH_REPLAY_PODS, LB_BENCH_REPLAY_CS,
+ * LB_BENCH_BUILD_CAP_S (seconds spent building the replay journal at most),
+ * LB_BENCH_KEEP=1 (keep the replay journal as LB_BENCH_DIR/replay-kept.db).
  *
  * The bench reads the wall clock and the monotonic clock: it is not part of
  * the deterministic core and is not built by `make test`.
@@ -37,6 +43,7 @@ json_object *lb__sim_smerge(json_object *target, json_object *patch, int *oom);
 #include "../engine/engine.h"
 #include "../engine/err.h"
 #include "../engine/event.h"
+#include "../engine/fastdecode.h"
 #include "../engine/obj.h"
 #include "../engine/util.h"
 #include "../replay/replay.h"
@@ -61,6 +68,8 @@ static int64_t wall_ms(void) {
   clock_gettime(CLOCK_REALTIME, &ts);
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+static int64_t split_ns; /* ns in the CloneSet reducer (LB_BENCH_SPLIT) */
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 static uint64_t rnd(void) { /* splitmix64: deterministic bodies per run */
@@ -665,6 +674,11 @@ struct ingest_res {
 };
 
 static char scratch[512];
+/* The directory the scratch directory was made in (LB_BENCH_DIR or /tmp). */
+static const char *dir_of_scratch(void) {
+  const char *d = getenv("LB_BENCH_DIR");
+  return d && *d ? d : "/tmp";
+}
 
 static void rm_journal(const char *path) {
   char p[700];
@@ -745,7 +759,7 @@ static struct ingest_res bench_ingest(const struct pool *pl, int durability,
 }
 
 struct breakdown { /* µs per event, per stage */
-  double copy, strip, parse, decode, prepare, insert_off, insert_batched;
+  double copy, strip, parse, decode, fast, prepare, insert_off, insert_batched;
   double body_in, body_stripped;
 };
 
@@ -777,7 +791,7 @@ static struct breakdown bench_breakdown(const struct pool *pl) {
   }
   bd.strip = (now_s() - t0) / (double)n * 1e6;
   {
-    int64_t tp = 0, td = 0;
+    int64_t tp = 0, td = 0, tf = 0, nf = 0;
     for (size_t i = 0; i < n; i++) {
       struct lb_obj *o = NULL;
       const char *why;
@@ -794,11 +808,24 @@ static struct breakdown bench_breakdown(const struct pool *pl) {
       lb_obj_free(o);
       tp += (a1 - a0) + (a3 - a2);
       td += (a2 - a1) + (now_ns() - a3);
+      /* the fast path: identity + compact object, results freed */
+      struct lb_fd_ident id;
+      int64_t f0 = now_ns();
+      if ((rc = lb_fastdecode(tmp[i], tl[i], &id, &o)) == 0) {
+        lb_fd_ident_release(&id);
+        lb_obj_free(o);
+      }
+      tf += now_ns() - f0;
+      nf += rc == 0;
       bd.body_stripped += (double)tl[i];
       free(tmp[i]);
     }
     bd.parse = (double)tp / (double)n / 1e3;
     bd.decode = (double)td / (double)n / 1e3;
+    bd.fast = (double)tf / (double)n / 1e3;
+    if (nf != (int64_t)n)
+      fprintf(stderr, "bench: fast path declined %lld of %zu bodies\n",
+              (long long)(n - (size_t)nf), n);
   }
   bd.body_in /= (double)n;
   bd.body_stripped /= (double)n;
@@ -924,6 +951,7 @@ static void answer(struct builder *b, long limit) {
 struct replay_res {
   long events, decisions, actions, pods, clonesets;
   double build_s, replay_s, ev_per_s;
+  double reducer_s; /* of replay_s, in the CloneSet reducer (split builds) */
   double file_mb;
   int verify_rc, capped;
   uint64_t digest;
@@ -1038,8 +1066,10 @@ static struct replay_res bench_replay(long target, int n_pods, int n_cs,
   if ((rc = lb_journal_open(path, &ro, &j)))
     die_j("lb_journal_open (replay)", rc, NULL);
   t0 = now_s();
+  int64_t s0 = split_ns;
   rc = lb_replay_run(j, &rop, &res, NULL);
   r.replay_s = now_s() - t0;
+  r.reducer_s = (double)(split_ns - s0) * 1e-9;
   r.verify_rc = rc;
   if (rc)
     fprintf(stderr, "bench: replay: %s at event %lld\n", lb_err_name(rc),
@@ -1052,6 +1082,13 @@ static struct replay_res bench_replay(long target, int n_pods, int n_cs,
             (long long)res.events, r.events);
   lb_replay_result_release(&res);
   lb_journal_close(j);
+  if (getenv("LB_BENCH_KEEP")) { /* for `logbook replay` under a profiler */
+    char keep[700];
+    snprintf(keep, sizeof keep, "%s/replay-kept.db", dir_of_scratch());
+    rm_journal(keep);
+    if (rename(path, keep) == 0)
+      printf("replay   journal kept: %s\n", keep);
+  }
   rm_journal(path);
   lb_buf_release(&buf);
   free(w.css);
@@ -1062,9 +1099,26 @@ static struct replay_res bench_replay(long target, int n_pods, int n_cs,
 
 /* ---- 3. decision latency ----------------------------------------------- */
 
+/* LB_BENCH_SPLIT builds (see docs/PERFORMANCE.md) link with
+ * -Wl,--wrap=lb_cloneset_reconcile: the registry's call to the CloneSet
+ * reducer lands here and is timed, so a flap's lb_engine_apply splits into
+ * the reducer and the engine's generic part (fold, dirty set, emit/seal). */
+#ifdef LB_BENCH_SPLIT
+struct lb_rctx;
+int __real_lb_cloneset_reconcile(struct lb_rctx *c, struct lb_obj *o);
+int __wrap_lb_cloneset_reconcile(struct lb_rctx *c, struct lb_obj *o);
+int __wrap_lb_cloneset_reconcile(struct lb_rctx *c, struct lb_obj *o) {
+  int64_t t0 = now_ns();
+  int rc = __real_lb_cloneset_reconcile(c, o);
+  split_ns += now_ns() - t0;
+  return rc;
+}
+#endif
+
 struct decision_res {
   int pods;
   struct lat toggle, outcome, rollout, cascade;
+  struct lat toggle_reducer, toggle_generic; /* LB_BENCH_SPLIT builds */
   long toggle_decisions, rollout_decisions, rollout_actions;
   long cascade_decisions;
   double build_s;
@@ -1144,7 +1198,7 @@ static struct decision_res bench_decision(int n_pods, long n_toggle,
   struct world w;
   struct cs c;
   struct lb_event *evs = calloc((size_t)n_toggle, sizeof *evs);
-  struct lats lt = {0}, lo = {0}, lr = {0}, lc = {0};
+  struct lats lt = {0}, lo = {0}, lr = {0}, lc = {0}, lrd = {0}, lgn = {0};
   struct lb_decisions pend = {0};
   int rc;
   memset(&r, 0, sizeof r);
@@ -1195,7 +1249,10 @@ static struct decision_res bench_decision(int n_pods, long n_toggle,
     mk_event(&evs[i], LB_EV_MODIFIED, d.at, d.buf.p, d.buf.len);
   }
   for (long i = 0; i < n_toggle; i++) {
+    int64_t s0 = split_ns;
     r.toggle_decisions += apply_timed(&d, &evs[i], &lt, &pend);
+    lats_add(&lrd, split_ns - s0);
+    lats_add(&lgn, lt.v[lt.n - 1] - (split_ns - s0));
     settle(&d, &pend, &lo);
   }
   /* rollouts: a template change (image flip) is one reconcile that
@@ -1214,6 +1271,8 @@ static struct decision_res bench_decision(int n_pods, long n_toggle,
       r.rollout_actions += (long)pend.v[k].n_actions;
     r.cascade_decisions += settle(&d, &pend, &lc);
   }
+  r.toggle_reducer = summarize(lrd.v, lrd.n);
+  r.toggle_generic = summarize(lgn.v, lgn.n);
   r.toggle = summarize(lt.v, lt.n);
   r.outcome = summarize(lo.v, lo.n);
   r.rollout = summarize(lr.v, lr.n);
@@ -1225,6 +1284,8 @@ static struct decision_res bench_decision(int n_pods, long n_toggle,
   free(w.pods);
   free(evs);
   free(lt.v);
+  free(lrd.v);
+  free(lgn.v);
   free(lo.v);
   free(lr.v);
   free(lc.v);
@@ -1462,10 +1523,15 @@ int main(void) {
   long toggles = env_long("LB_BENCH_TOGGLES", quick ? 500 : 3000);
   long mem_pods = env_long("LB_BENCH_MEM_PODS", quick ? 20000 : 100000);
   int decision_pods = (int)env_long("LB_BENCH_DECISION_PODS", 10000);
-  int rollouts = (int)env_long("LB_BENCH_ROLLOUTS", 2);
+  int rollouts =
+      getenv("LB_BENCH_ROLLOUTS") && !strcmp(getenv("LB_BENCH_ROLLOUTS"), "0")
+          ? 0 /* skip the rollout cascade (minutes at 10k pods) */
+          : (int)env_long("LB_BENCH_ROLLOUTS", 2);
   int replay_pods = (int)env_long("LB_BENCH_REPLAY_PODS", 10000);
   int replay_cs = (int)env_long("LB_BENCH_REPLAY_CS", 4);
   const char *dir = getenv("LB_BENCH_DIR");
+  const char *only = getenv("LB_BENCH_ONLY");
+#define RUN(section) (!only || strstr(only, section))
   char model[256], memtotal[64], ccv[256], date[32];
   struct utsname un;
   double t_all = now_s();
@@ -1487,12 +1553,15 @@ int main(void) {
   fflush(stdout);
 
   /* 4 first: the cleanest heap */
-  struct mem_res mr = bench_memory(mem_pods, 10);
-  printf("memory   %ld pods: %.0f B/pod RSS, %.0f B/pod heap (compact "
-         "encoding %.0f B) [%.1fs]\n",
-         mr.pods, mr.rss_per_pod, mr.heap_per_pod, mr.compact_enc_per_pod,
-         mr.secs);
-  fflush(stdout);
+  struct mem_res mr = {0};
+  if (RUN("memory")) {
+    mr = bench_memory(mem_pods, 10);
+    printf("memory   %ld pods: %.0f B/pod RSS, %.0f B/pod heap (compact "
+           "encoding %.0f B) [%.1fs]\n",
+           mr.pods, mr.rss_per_pod, mr.heap_per_pod, mr.compact_enc_per_pod,
+           mr.secs);
+    fflush(stdout);
+  }
 
   struct pool pl;
   pool_build(&pl, 4096);
@@ -1507,51 +1576,76 @@ int main(void) {
         }
     return 0;
   }
-  struct breakdown bd = bench_breakdown(&pl);
-  printf("ingest   bodies %zu..%zu B (mean %.0f B, %.0f B after strip)\n",
-         pl.min_len, pl.max_len, (double)pl.bytes / (double)pl.n,
-         bd.body_stripped);
-  printf("ingest   per event: strip %.1f us, parse %.1f us, decode %.1f us, "
-         "prepare %.1f us; insert %.1f us (off) / %.1f us (batched)\n",
-         bd.strip, bd.parse, bd.decode, bd.prepare, bd.insert_off,
-         bd.insert_batched);
-  fflush(stdout);
-  struct ingest_res ib = bench_ingest(&pl, LB_DUR_BATCHED, ingest_n);
-  printf("ingest   batched: %ld events in %.2fs = %.0f ev/s, %.1f MB/s "
-         "(%ld commits)\n",
-         ib.events, ib.secs, ib.ev_per_s, ib.mb_per_s, ib.commits);
-  fflush(stdout);
-  struct ingest_res io = bench_ingest(&pl, LB_DUR_OFF, ingest_n);
-  printf("ingest   off:     %ld events in %.2fs = %.0f ev/s, %.1f MB/s "
-         "(%ld commits)\n",
-         io.events, io.secs, io.ev_per_s, io.mb_per_s, io.commits);
-  fflush(stdout);
+  struct breakdown bd = {0};
+  struct ingest_res ib = {0}, io = {0};
+  if (RUN("ingest")) {
+    bd = bench_breakdown(&pl);
+    printf("ingest   bodies %zu..%zu B (mean %.0f B, %.0f B after strip)\n",
+           pl.min_len, pl.max_len, (double)pl.bytes / (double)pl.n,
+           bd.body_stripped);
+    printf("ingest   per event: strip %.1f us, json-c parse %.1f us + decode "
+           "%.1f us (reference), fast decode %.1f us, prepare %.1f us; "
+           "insert %.1f us (off) / %.1f us (batched)\n",
+           bd.strip, bd.parse, bd.decode, bd.fast, bd.prepare, bd.insert_off,
+           bd.insert_batched);
+    fflush(stdout);
+    ib = bench_ingest(&pl, LB_DUR_BATCHED, ingest_n);
+    printf("ingest   batched: %ld events in %.2fs = %.0f ev/s, %.1f MB/s "
+           "(%ld commits)\n",
+           ib.events, ib.secs, ib.ev_per_s, ib.mb_per_s, ib.commits);
+    fflush(stdout);
+    io = bench_ingest(&pl, LB_DUR_OFF, ingest_n);
+    printf("ingest   off:     %ld events in %.2fs = %.0f ev/s, %.1f MB/s "
+           "(%ld commits)\n",
+           io.events, io.secs, io.ev_per_s, io.mb_per_s, io.commits);
+    fflush(stdout);
+  }
 
   double t_dec = now_s();
-  struct decision_res dr = bench_decision(decision_pods, toggles, rollouts);
-  printf("decision %d pods: readiness flap p50 %.1f us p99 %.1f us max "
-         "%.1f us (%zu events, %ld decisions); outcome p50 %.1f p99 %.1f "
-         "(%zu)\n",
-         dr.pods, dr.toggle.p50_us, dr.toggle.p99_us, dr.toggle.max_us,
-         dr.toggle.n, dr.toggle_decisions, dr.outcome.p50_us, dr.outcome.p99_us,
-         dr.outcome.n);
-  printf("decision rollout: template change p50 %.1f us max %.1f us (%ld "
-         "actions); cascade p50 %.1f p99 %.1f max %.1f us (%zu events, %ld "
-         "decisions) [setup %.1fs, total %.1fs]\n",
-         dr.rollout.p50_us, dr.rollout.max_us, dr.rollout_actions,
-         dr.cascade.p50_us, dr.cascade.p99_us, dr.cascade.max_us, dr.cascade.n,
-         dr.cascade_decisions, dr.build_s, now_s() - t_dec);
-  fflush(stdout);
+  struct decision_res dr = {0};
+  if (RUN("decision")) {
+    dr = bench_decision(decision_pods, toggles, rollouts);
+    printf("decision %d pods: readiness flap p50 %.1f us p99 %.1f us max "
+           "%.1f us (%zu events, %ld decisions); outcome p50 %.1f p99 %.1f "
+           "(%zu)\n",
+           dr.pods, dr.toggle.p50_us, dr.toggle.p99_us, dr.toggle.max_us,
+           dr.toggle.n, dr.toggle_decisions, dr.outcome.p50_us,
+           dr.outcome.p99_us, dr.outcome.n);
+#ifdef LB_BENCH_SPLIT
+    printf("decision flap split: CloneSet reducer p50 %.1f us p99 %.1f us; "
+           "engine generic (apply minus reducer) p50 %.1f us p99 %.1f us; "
+           "mean %.1f + %.1f us\n",
+           dr.toggle_reducer.p50_us, dr.toggle_reducer.p99_us,
+           dr.toggle_generic.p50_us, dr.toggle_generic.p99_us,
+           dr.toggle_reducer.mean_us, dr.toggle_generic.mean_us);
+#endif
+    printf("decision rollout: template change p50 %.1f us max %.1f us (%ld "
+           "actions); cascade p50 %.1f p99 %.1f max %.1f us (%zu events, %ld "
+           "decisions) [setup %.1fs, total %.1fs]\n",
+           dr.rollout.p50_us, dr.rollout.max_us, dr.rollout_actions,
+           dr.cascade.p50_us, dr.cascade.p99_us, dr.cascade.max_us,
+           dr.cascade.n, dr.cascade_decisions, dr.build_s, now_s() - t_dec);
+    fflush(stdout);
+  }
 
-  struct replay_res rr =
-      bench_replay(replay_events, replay_pods, replay_cs,
-                   (double)env_long("LB_BENCH_BUILD_CAP_S", 240));
-  printf("replay   %ld events (%ld pods, %ld CloneSets, %ld decisions, %.0f "
-         "MB): built in %.1fs, replayed+verified in %.2fs = %.0f ev/s "
-         "(%s)\n",
-         rr.events, rr.pods, rr.clonesets, rr.decisions, rr.file_mb, rr.build_s,
-         rr.replay_s, rr.ev_per_s, lb_err_name(rr.verify_rc));
-  fflush(stdout);
+  struct replay_res rr = {0};
+  rr.events = 1;
+  if (RUN("replay")) {
+    rr = bench_replay(replay_events, replay_pods, replay_cs,
+                      (double)env_long("LB_BENCH_BUILD_CAP_S", 240));
+    printf("replay   %ld events (%ld pods, %ld CloneSets, %ld decisions, %.0f "
+           "MB): built in %.1fs, replayed+verified in %.2fs = %.0f ev/s "
+           "(%s)\n",
+           rr.events, rr.pods, rr.clonesets, rr.decisions, rr.file_mb,
+           rr.build_s, rr.replay_s, rr.ev_per_s, lb_err_name(rr.verify_rc));
+#ifdef LB_BENCH_SPLIT
+    printf("replay   split: %.2fs in the CloneSet reducer, %.2fs the rest "
+           "(scan, hash check, decode, fold, emit, verify) = %.1f us/event\n",
+           rr.reducer_s, rr.replay_s - rr.reducer_s,
+           (rr.replay_s - rr.reducer_s) * 1e6 / (double)rr.events);
+#endif
+    fflush(stdout);
+  }
   pool_free(&pl);
   rmdir(scratch);
 
@@ -1574,7 +1668,7 @@ int main(void) {
          mr.rss_per_pod, ok_mem ? "PASS" : "MISS");
   printf("total bench time %.0fs\n", total_s);
 
-  if (quick && !getenv("LB_BENCH_DOC"))
+  if ((quick && !getenv("LB_BENCH_DOC")) || only)
     return 0;
   char docpath[1024];
   snprintf(docpath, sizeof docpath, "%s/docs/PERFORMANCE.md",

@@ -774,10 +774,8 @@ int lb_engine_apply(struct lb_engine *e, struct lb_event *ev,
       (ev->source == LB_SRC_WATCH || ev->source == LB_SRC_LIST ||
        ev->source == LB_SRC_OUTCOME) &&
       lb_kind_of(ev->api_group, ev->kind)) {
-    struct json_object *root = json_tokener_parse(ev->body);
     const char *why;
-    rc = root ? lb_obj_decode(root, &ev->obj, &why) : 0;
-    json_object_put(root);
+    rc = lb_obj_decode_text(ev->body, &ev->obj, &why);
     if (rc == LB_ENOMEM)
       return rc;
   }

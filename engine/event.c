@@ -7,6 +7,7 @@
 #include <xxhash.h>
 
 #include "err.h"
+#include "fastdecode.h"
 #include "obj.h"
 
 const char *lb_source_name(int source) {
@@ -222,13 +223,17 @@ int lb_json_member(const char *s, size_t n, size_t obj, const char *key,
   return *vend != BAD && *vend <= n;
 }
 
-size_t lb_json_strip_managed_fields(char *json, size_t len) {
+/* check = 0 only for text already validated as one complete JSON object
+ * (engine/fastdecode.c did): the completeness scan would then pass. */
+static size_t strip(char *json, size_t len, int check) {
   size_t i = skip_ws(json, 0, len), vstart, ms, me, mv, mms, mme, end;
   if (i >= len || json[i] != '{')
     return len;
-  end = skip_value(json, i, len); /* only a complete document is touched */
-  if (end == BAD || skip_ws(json, end, len) != len)
-    return len;
+  if (check) {
+    end = skip_value(json, i, len); /* only a complete document is touched */
+    if (end == BAD || skip_ws(json, end, len) != len)
+      return len;
+  }
   if (!find_member(json, i, len, "metadata", &vstart, &ms, &me) ||
       json[vstart] != '{')
     return len;
@@ -240,6 +245,10 @@ size_t lb_json_strip_managed_fields(char *json, size_t len) {
   return len;
 }
 
+size_t lb_json_strip_managed_fields(char *json, size_t len) {
+  return strip(json, len, 1);
+}
+
 static const char *jstr(struct json_object *o, const char *key) {
   struct json_object *v;
   if (o && json_object_object_get_ex(o, key, &v) &&
@@ -248,25 +257,55 @@ static const char *jstr(struct json_object *o, const char *key) {
   return NULL;
 }
 
-int lb_event_prepare(struct lb_event *ev, char *body, size_t len) {
+/* The fast path (engine/fastdecode.c): the identity and the compact object
+ * straight from the text. It reads the body before the strip: the decoder
+ * never reads metadata.managedFields, so the result is the same as from the
+ * stripped text, and a body it validated is complete, so the strip can skip
+ * its own completeness scan. Returns LB_FD_DECLINED (body untouched, not
+ * stripped) when the reference must run instead. On 0 and LB_ENOMEM the
+ * event owns body. */
+static int prepare_fast(struct lb_event *ev, char *body, size_t len) {
+  struct lb_fd_ident id;
+  struct lb_obj *obj = NULL;
+  int want_obj =
+      !ev->obj && (ev->source == LB_SRC_WATCH || ev->source == LB_SRC_LIST ||
+                   ev->source == LB_SRC_OUTCOME);
+  int rc = lb_fastdecode(body, len, &id, want_obj ? &obj : NULL);
+  if (rc == LB_FD_DECLINED)
+    return rc;
+  len = strip(body, len, 0);
+  body[len] = '\0';
+  ev->body = body;
+  ev->body_len = len;
+  if (rc)
+    return rc;
+  if (!ev->api_group && id.api_version) {
+    const char *slash = strchr(id.api_version, '/');
+    ev->api_group =
+        slash ? lb_strndup(id.api_version, (size_t)(slash - id.api_version))
+              : lb_strdup("");
+  }
+  char **fields[] = {&ev->kind, &ev->ns, &ev->name, &ev->uid, &ev->rv};
+  char **got[] = {&id.kind, &id.ns, &id.name, &id.uid, &id.rv};
+  for (size_t f = 0; f < LB_ARRAY_SIZE(fields); f++)
+    if (!*fields[f] && *got[f]) {
+      *fields[f] = *got[f]; /* detach */
+      *got[f] = NULL;
+    }
+  if (want_obj)
+    ev->obj = obj;
+  lb_fd_ident_release(&id);
+  return 0;
+}
+
+/* The reference path: a json-c tree. */
+static int prepare_json_c(struct lb_event *ev, char *body, size_t len) {
   struct json_tokener *tok = NULL;
   struct json_object *root = NULL, *meta = NULL;
   const char *why = NULL;
   int rc = 0;
 
-  free(ev->body);
-  ev->body = NULL;
-  ev->body_len = 0;
   if (body) {
-    char *nb = realloc(body, len + 1);
-    if (!nb) {
-      free(body);
-      return LB_ENOMEM;
-    }
-    body = nb;
-    body[len] = '\0';
-    len = lb_json_strip_managed_fields(body, len);
-    body[len] = '\0';
     tok = json_tokener_new();
     if (!tok) {
       free(body);
@@ -310,6 +349,32 @@ int lb_event_prepare(struct lb_event *ev, char *body, size_t len) {
     }
   }
   json_object_put(root);
+  return rc;
+}
+
+static int prepare(struct lb_event *ev, char *body, size_t len, int fast) {
+  int rc = LB_FD_DECLINED;
+
+  free(ev->body);
+  ev->body = NULL;
+  ev->body_len = 0;
+  if (body) {
+    char *nb = realloc(body, len + 1);
+    if (!nb) {
+      free(body);
+      return LB_ENOMEM;
+    }
+    body = nb;
+    body[len] = '\0';
+    if (fast)
+      rc = prepare_fast(ev, body, len); /* strips when it handles the body */
+    if (rc == LB_FD_DECLINED) {
+      len = lb_json_strip_managed_fields(body, len);
+      body[len] = '\0';
+    }
+  }
+  if (rc == LB_FD_DECLINED)
+    rc = prepare_json_c(ev, body, len);
   if (rc)
     return rc;
   char **fields[] = {&ev->api_group, &ev->kind, &ev->ns,
@@ -319,4 +384,12 @@ int lb_event_prepare(struct lb_event *ev, char *body, size_t len) {
       return LB_ENOMEM;
   ev->hash = lb_event_hash(ev);
   return 0;
+}
+
+int lb_event_prepare(struct lb_event *ev, char *body, size_t len) {
+  return prepare(ev, body, len, 1);
+}
+
+int lb__event_prepare_reference(struct lb_event *ev, char *body, size_t len) {
+  return prepare(ev, body, len, 0);
 }

@@ -98,6 +98,9 @@ void lb_event_release(struct lb_event *ev);
  * body freed) or LB_ENOMEM. A body that is valid JSON but not an object we
  * model is fine: ev->obj stays NULL. */
 int lb_event_prepare(struct lb_event *ev, char *body, size_t len);
+/* The same through json-c only (the reference the fast path of
+ * engine/fastdecode.c is tested against); for tests and benchmarks. */
+int lb__event_prepare_reference(struct lb_event *ev, char *body, size_t len);
 
 /* Sets a string field (copy); returns 0 or LB_ENOMEM. */
 int lb_event_set(char **field, const char *value);

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "err.h"
+#include "fastdecode.h"
+#include "obj_int.h"
 
 int lb_kind_of(const char *api_group, const char *kind) {
 #define X(e, g, k)                                                             \
@@ -1472,4 +1474,21 @@ const struct lb_ctr_status *lb_pod_cstatus(const struct lb_pod *p,
 
 const char *lb_pod_cond(const struct lb_pod *p, const char *type) {
   return lb_kv_get(p->conds, type);
+}
+
+/* --- the text entry point; rules shared with fastdecode.c -------------- */
+int lb__obj_kept_annotation(const char *k) { return kept_annotation(k); }
+void lb__obj_pod_derive(struct lb_pod *p) { pod_derive(p); }
+
+int lb_obj_decode_text(const char *text, struct lb_obj **out,
+                       const char **why) {
+  struct json_object *root;
+  int rc = lb_fastdecode(text, strlen(text), NULL, out);
+  *why = NULL;
+  if (rc != LB_FD_DECLINED)
+    return rc;
+  root = json_tokener_parse(text); /* the reference */
+  rc = root ? lb_obj_decode(root, out, why) : 0;
+  json_object_put(root);
+  return rc;
 }

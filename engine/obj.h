@@ -257,6 +257,10 @@ struct lb_owner *lb_obj_owner(struct lb_obj *o);
  * *why, static) or LB_ENOMEM. */
 int lb_obj_decode(struct json_object *root, struct lb_obj **out,
                   const char **why);
+/* The same from JSON text (NUL-terminated; read as json_tokener_parse()
+ * would): engine/fastdecode.c when it handles the text, else json-c and
+ * lb_obj_decode(). *out = NULL when the text is not JSON. */
+int lb_obj_decode_text(const char *text, struct lb_obj **out, const char **why);
 /* Frees the struct and its contents (not the engine bookkeeping arrays'
  * targets). NULL is fine. */
 void lb_obj_free(struct lb_obj *o);
