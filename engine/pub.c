@@ -319,6 +319,14 @@ static int pod_exempt(const struct lb_pod *pod, struct lb_buf *why) {
                 LB_ANNO_PUB_NO_PROTECT);
     return 1;
   }
+  if (pod->o.deleting_ms) {
+    /* the kubelet's final delete of a terminating pod must never be held */
+    lb_buf_addf(why,
+                "pod %s is already terminating, so it is not counted "
+                "available and its deletion costs no budget",
+                pod->o.name);
+    return 1;
+  }
   if (!pod->ready || !consistent(pod)) {
     lb_buf_addf(why,
                 "pod %s is %s, so it is not counted available and its "

@@ -1125,6 +1125,9 @@ TEST(admission_pub_pod_rules_table) {
        1, 0, 1, 0, "annotated pub.kruise.io/no-protect=true"},
       {"pod not ready", "\"maxUnavailable\":0", NULL, 3, "DELETE", NULL,
        RELATED, 0, 0, 1, 0, "is not ready"},
+      /* ready 2: ready and terminating (the kubelet's final delete) */
+      {"final delete of a terminating pod", "\"maxUnavailable\":0", NULL, 3,
+       "DELETE", NULL, RELATED, 2, 0, 1, 0, "is already terminating"},
       {"PUB missing", "\"maxUnavailable\":0", NULL, 3, "DELETE", NULL,
        "{\"kruise.io/related-pub\":\"gone\"}", 1, 0, 1, 0,
        "PodUnavailableBudget default/gone does not exist"},
@@ -1157,6 +1160,14 @@ TEST(admission_pub_pod_rules_table) {
      * has it */
     char *p0 = adm_pod("default", "p0", "{\"app\":\"web\"}", t[i].pod_ann, NULL,
                        NULL, NULL, t[i].ready, "Running");
+    if (t[i].ready == 2) {
+      struct json_object *pj = json_tokener_parse(p0);
+      json_object_object_add(at_path(pj, "metadata"), "deletionTimestamp",
+                             json_object_new_string("2026-11-25T00:00:00Z"));
+      free(p0);
+      p0 = lb_strdup(json_object_to_json_string(pj));
+      json_object_put(pj);
+    }
     adm_watch(&h, 200, LB_EV_ADDED, p0);
     int ok =
         verdict(&h, 1000, t[i].op, t[i].sub, p0, t[i].dry_run, &r, &patched);

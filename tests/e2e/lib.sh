@@ -61,6 +61,7 @@ live_pods() {
   kubectl get pods -n "${NS:-default}" -l "app=$1" -o json |
     jq '[.items[] | select(.metadata.deletionTimestamp == null)] | length'
 }
+live_pods_are() { [ "$(live_pods "$1")" = "$2" ]; } # CS N
 ready_pods() {
   kubectl get pods -n "${NS:-default}" -l "app=$1" -o json |
     jq '[.items[] | select(.metadata.deletionTimestamp == null) |

@@ -161,7 +161,10 @@ YAML
   log "webhook down, failurePolicy Fail: rc=$rc: $out"
   [ "$rc" != 0 ]
   echo "$out" | grep -q 'failed calling webhook'
-  ! kubectl get pod down1 -n "$WH_NS" >/dev/null 2>&1
+  if kubectl get pod down1 -n "$WH_NS" >/dev/null 2>&1; then
+    log "down1 was created although the Fail webhook was down"
+    return 1
+  fi
   out=$(wh_pod down2 "$WH_IGN_NS" | kubectl create -f - 2>&1)
   log "webhook down, failurePolicy Ignore: $out"
   kubectl get pod down2 -n "$WH_IGN_NS" >/dev/null
