@@ -160,7 +160,7 @@ YAML
   pod=$(kubectl get pods -l app=n7 -o jsonpath='{.items[0].metadata.name}')
   uid=$(jp pod "$pod" '{.metadata.uid}')
   cid=$(jp pod "$pod" '{.status.containerStatuses[0].containerID}')
-  [ "$(kubectl exec "$pod" -c main -- printenv TEST_ENV)" = foo ]
+  [ "$(kubectl exec "$pod" -c main -- sh -c 'echo $TEST_ENV')" = foo ]
   kubectl patch clone n7 --type merge -p '{"spec":{"template":{"metadata":{"labels":{"test-env":"bar"}},"spec":{"containers":[
     {"name":"main","image":"docker.io/local/busybox:v2","imagePullPolicy":"IfNotPresent",
      "env":[{"name":"TEST_ENV","valueFrom":{"fieldRef":{"fieldPath":"metadata.labels['"'"'test-env'"'"']"}}}]}]}}}}' >/dev/null
@@ -170,7 +170,7 @@ YAML
   [ "$(jp pod "$pod" '{.status.containerStatuses[0].containerID}')" != "$cid" ]
   [ "$(jp pod "$pod" '{.status.containerStatuses[0].restartCount}')" = 1 ]
   [ "$(jp pod "$pod" '{.metadata.labels.test-env}')" = bar ]
-  [ "$(kubectl exec "$pod" -c main -- printenv TEST_ENV)" = bar ]
+  [ "$(kubectl exec "$pod" -c main -- sh -c 'echo $TEST_ENV')" = bar ]
 }
 
 # §16.1 scenario 9: two containers with priorities; the first batch's new
@@ -261,7 +261,7 @@ YAML
     $s.containerBatchesRecord[1].containers == ["side"] and
     .metadata.annotations["test-env"] == "bar" and
     all(.status.containerStatuses[]; .restartCount == 1)' >/dev/null
-  [ "$(kubectl exec "$pod" -c app -- printenv TEST_ENV)" = bar ]
+  [ "$(kubectl exec "$pod" -c app -- sh -c 'echo $TEST_ENV')" = bar ]
 }
 
 trap cleanup EXIT
