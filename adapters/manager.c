@@ -125,6 +125,41 @@ static void on_webhook_fail(void *ctx, int rc) {
 
 static void on_cert_timer(uv_timer_t *t);
 
+/* The webhook Service selects only the pod that serves (deploy/manager.yaml):
+ * the leader labels its own pod (POD_NAME/POD_NAMESPACE from the downward
+ * API) once its webhook server listens, and every manager clears the label
+ * at start-up, since a restarted container keeps its pod's labels but starts
+ * as a standby. Housekeeping, like the webhook configurations: logged, not
+ * journaled. Without POD_NAME (out of cluster, tests) nothing is written. */
+#define LB_LABEL_SERVING "logbook.kruise.io/webhook-serving"
+
+static void on_serving_label(void *ctx, struct lb_kube_result *res) {
+  const char *value = ctx;
+  if (res->status >= 200 && res->status < 300)
+    lb_log("info", "webhook serving label set on own pod", "value=%s", value);
+  else
+    lb_log("warn", "cannot label own pod for the webhook Service",
+           "status=%d value=%s body=\"%.200s\"", res->status, value,
+           res->body ? res->body : "");
+  free(res->body);
+  res->body = NULL;
+}
+
+static void set_serving_label(struct mgr *m, int serving) {
+  const char *pod = getenv("POD_NAME"), *ns = getenv("POD_NAMESPACE");
+  char body[160], *path;
+  if (!pod || !*pod || !ns || !*ns || m->o->webhook_port <= 0)
+    return;
+  snprintf(body, sizeof body, "{\"metadata\":{\"labels\":{\"%s\":%s}}}",
+           LB_LABEL_SERVING, serving ? "\"true\"" : "null");
+  path = lb_kube_path("", "v1", "pods", ns, pod, "");
+  if (path)
+    lb_kube_request(m->k, "PATCH", path, "application/merge-patch+json", body,
+                    on_serving_label, (void *)(serving ? "true" : "null"),
+                    NULL);
+  free(path);
+}
+
 /* The leader has listed everything: its engine can judge requests now. */
 static void start_webhooks(struct mgr *m) {
   struct lb_webhook_opts wo;
@@ -148,6 +183,7 @@ static void start_webhooks(struct mgr *m) {
   lb_webhook_attach(m->wh, &m->run, on_webhook_fail, m);
   lb_log("info", "webhook server listening", "host=%s port=%d", wo.host,
          lb_webhook_port(m->wh));
+  set_serving_label(m, 1);
   if (!m->o->webhook_cert) {
     const char *env = getenv("LB_WEBHOOK_CERT_CHECK_SECONDS");
     uint64_t every =
@@ -854,6 +890,7 @@ int lb_manager_run(const struct lb_manager_opts *o) {
     code = 1;
     goto out;
   }
+  set_serving_label(m, 0); /* a restarted container starts as a standby */
   if (o->leader_elect)
     lease_try(m);
   else {

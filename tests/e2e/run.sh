@@ -42,6 +42,12 @@ setup() {
   done
   start_nodesim
   MANAGER_ARGS=$WEBHOOK_ARGS # tests/e2e/webhook.sh
+  # the manager's "own pod", as the downward API gives it in a cluster: the
+  # leader labels it for the webhook Service (t_webhook_serving_label)
+  kubectl create namespace "$NS-mgr" >/dev/null
+  kubectl run e2e-manager-pod -n "$NS-mgr" --image=nginx:1.25 --restart=Never \
+    --labels=logbook.kruise.io/webhook-serving=stale >/dev/null
+  export POD_NAME=e2e-manager-pod POD_NAMESPACE=$NS-mgr
   start_manager "$KUBECONFIG_ADMIN"
 }
 

@@ -226,4 +226,19 @@ YAML
   [ "$n" = 1 ] || { log "v1beta1 reviews answered in v1beta1 for b1: $n"; return 1; }
 }
 
-ALL+=(t_webhook_pod_create_journaled t_webhook_bad_requests_400 t_webhook_cabundle_restored t_webhook_v1beta1_from_apiserver t_webhook_down_failure_policy)
+# The leader labels its own pod for the webhook Service once it serves, and
+# clears a label left from before when it starts (deploy/manager.yaml).
+serving_label_is() {
+  [ "$(kubectl get pod e2e-manager-pod -n "$NS-mgr" -o jsonpath='{.metadata.labels.logbook\.kruise\.io/webhook-serving}')" = "$1" ]
+}
+t_webhook_serving_label() {
+  wait_for "own pod labelled serving" 30 serving_label_is true
+  # a restarted manager starts as a standby: it clears the label first
+  kubectl label pod e2e-manager-pod -n "$NS-mgr" logbook.kruise.io/webhook-serving=stale --overwrite >/dev/null
+  crash_manager KILL
+  start_manager
+  wait_for "label set again by the new leader" 60 serving_label_is true
+  grep -q 'webhook serving label set on own pod.*value=null' "$WORK/manager.log"
+}
+
+ALL+=(t_webhook_serving_label t_webhook_pod_create_journaled t_webhook_bad_requests_400 t_webhook_cabundle_restored t_webhook_v1beta1_from_apiserver t_webhook_down_failure_policy)
