@@ -2,7 +2,7 @@
 #   make            build build/logbook
 #   make run        install missing Debian packages, build, run the demo (logbook sim)
 #   make test       quick tier (unit, golden, property, fault loops)
-#   make bench      benchmarks -> docs/PERFORMANCE.md
+#   make bench      benchmarks -> docs/PERFORMANCE-bench.md (+ rollout section of docs/PERFORMANCE.md)
 #   make check-layers / make format-check / make valgrind
 CC      ?= cc
 PKGS    := sqlite3 libuv json-c libcurl libxxhash yaml-0.1 openssl
