@@ -140,6 +140,17 @@ static void on_report_done(void *ctx, struct lb_kube_result *res) {
   }
 }
 
+/* An image tagged "broken" never becomes ready (as if the kubelet could
+ * not pull it): rollouts that must stop are tested with it. */
+static int broken(const struct spod *p) {
+  for (int i = 0; i < p->n_ctr; i++) {
+    const char *tag = strrchr(p->c[i].image, ':');
+    if (tag && !strcmp(tag, ":broken"))
+      return 1;
+  }
+  return 0;
+}
+
 static void report(struct spod *p) {
   struct ns *s = p->sim;
   if (p->patching) { /* send the latest state once this one is answered */
@@ -150,7 +161,7 @@ static void report(struct spod *p) {
   char ts[32], start[32];
   int running = p->state == SP_RUNNING || p->state == SP_READY ||
                 p->state == SP_RESTARTING;
-  int ready = p->state == SP_READY && gates_true(p->last);
+  int ready = p->state == SP_READY && gates_true(p->last) && !broken(p);
   int first = 1;
   now_str(ts);
   lb_time_rfc3339(p->started_ms ? p->started_ms : lb_wall_ms(), start);

@@ -152,6 +152,29 @@ t_policy_23_pub_targetref_status_and_evictions() {
   says "already targets CloneSet c23"
 }
 
+# 23 (rollout variant): a ReCreate rollout to an image that never becomes
+# ready, with the CloneSet's own maxUnavailable 4 (all at once) and a PUB
+# of maxUnavailable 1: exactly one pod is updated, the rest are held by the
+# budget; the journal says the budget held them.
+t_policy_23_pub_blocks_broken_rollout() {
+  cloneset c23r 4 nginx:1.25 0 4 | kubectl apply -f - >/dev/null
+  wait_for "c23r 4 ready" 60 status_is c23r 4 4
+  pub_yaml p23r ref:CloneSet/c23r maxUnavailable 1 | kubectl apply -f - >/dev/null
+  wait_for "p23r status 4 3 4 1" 60 pub_status_is p23r 4 3 4 1
+  local old new
+  old=$(jp clone c23r '{.status.updateRevision}')
+  set_image c23r nginx:broken
+  wait_for "c23r new revision" 30 bash -c "[ \"\$(kubectl get clone c23r -n $NS -o jsonpath='{.status.updateRevision}')\" != $old ]"
+  new=$(jp clone c23r '{.status.updateRevision}')
+  wait_for "one c23r pod at the broken revision" 60 bash -c "[ \"\$(kubectl get pods -n $NS -l app=c23r,controller-revision-hash=$new -o name | wc -l)\" = 1 ]"
+  sleep 8 # the manager reconciles many times in between; nothing more may move
+  [ "$(pods_at c23r "$new")" = 1 ]
+  [ "$(pods_at c23r "$old")" = 3 ]
+  [ "$(pub_field p23r unavailableAllowed)" = 0 ]
+  # and the CloneSet's reasons say the budget held them
+  [ "$(journal_count "SELECT count(*) FROM decisions WHERE reducer='cloneset' AND name='c23r' AND reason LIKE '%held: pub unavailable allowed is negative%refuses UPDATE%'")" -ge 1 ]
+}
+
 # §7 validation on the real apiserver: both selector and targetRef, neither
 # maxUnavailable nor minAvailable, a percent over 100%.
 t_policy_pub_validation() {
@@ -298,5 +321,6 @@ YAML
 # started with CM=1.
 POLICY_TESTS=(t_policy_00_webhooks_active t_policy_cloneset_webhooks t_policy_pub_validation
   t_policy_22_pub_selector_cloneset_scale_down
-  t_policy_23_pub_targetref_status_and_evictions t_policy_24_deletion_protection)
+  t_policy_23_pub_targetref_status_and_evictions t_policy_23_pub_blocks_broken_rollout
+  t_policy_24_deletion_protection)
 ALL+=("${POLICY_TESTS[@]}")
