@@ -112,7 +112,7 @@ static void wake_at(struct rec *r, int64_t at) {
  * False (in-place update under way), an in-place grace record (then a
  * wakeup when it is due), or an unavailable-pod.kruise.io/ label. */
 static int held_unavailable(struct rec *r, const struct lb_pod *p) {
-  const char *c = lb_pod_cond(p, LB_COND_INPLACE_READY);
+  const char *c = p->ipu_ready;
   int held = c && !strcmp(c, "False");
   if (lb_inplace_grace_of(p)) {
     int64_t due = 0;
@@ -1005,7 +1005,7 @@ static int refresh(struct rec *r) {
 static void started_first(struct lb_cs_podinfo **v, size_t n) {
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
-    const char *c = lb_pod_cond(v[i]->pod, LB_COND_INPLACE_READY);
+    const char *c = v[i]->pod->ipu_ready;
     const char *s = lb_lifecycle_state(v[i]->pod);
     if ((c && !strcmp(c, "False")) || !strcmp(s, LB_LC_PREPARING_UPDATE)) {
       struct lb_cs_podinfo *x = v[i];
@@ -1024,20 +1024,13 @@ static const char *updating_names(struct rec *r, struct lb_buf *b) {
   lb_buf_reset(b);
   for (size_t i = 0; i < r->n; i++) {
     const struct lb_pod *p = r->pi[i].pod;
-    const char *c = lb_pod_cond(p, LB_COND_INPLACE_READY);
+    const char *c = p->ipu_ready;
     if ((c && !strcmp(c, "False")) ||
         !strcmp(lb_lifecycle_state(p), LB_LC_UPDATING))
       lb_buf_addf(b, "%s%s",
                   n++ ? "," : "; in-place update under way: ", p->o.name);
   }
   return b->p && n ? b->p : "";
-}
-
-static int has_gate(const struct lb_pod *p, const char *type) {
-  for (const char *g = p->gates; g && *g; g += strlen(g) + 1)
-    if (!strcmp(g, type))
-      return 1;
-  return 0;
 }
 
 /* The in-place steps for one pod the diff allows (inplace.h, lifecycle.h):
@@ -1047,7 +1040,7 @@ static int update_in_place(struct rec *r, const struct lb_lifecycle *lc,
                            const struct lb_pod *p,
                            const struct lb_inplace_diff *d, struct lb_buf *ib) {
   const struct lb_lifecycle_hook *reapply = NULL;
-  const char *c = lb_pod_cond(p, LB_COND_INPLACE_READY);
+  const char *c = p->ipu_ready;
   const char *sep = ib->len ? ", " : "";
   int rc;
   switch (lb_lifecycle_before_update(lc, p, &reapply)) {
@@ -1065,7 +1058,7 @@ static int update_in_place(struct rec *r, const struct lb_lifecycle *lc,
     lb_buf_adds(ib, " still set");
     return UPD_HELD;
   }
-  if (has_gate(p, LB_COND_INPLACE_READY) && !(c && !strcmp(c, "False"))) {
+  if (p->gate_ipu && !(c && !strcmp(c, "False"))) {
     lb_buf_addf(ib, "%s%s InPlaceUpdateReady=False (step 1 of 3)", sep,
                 p->o.name);
     rc = spatch_pod(r, p, "status", lb_inplace_start_patch(r->c->now));

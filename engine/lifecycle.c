@@ -92,8 +92,7 @@ void lb_lifecycle_release(struct lb_lifecycle *lc) {
 
 /* --- hooked checks ------------------------------------------------------ */
 const char *lb_lifecycle_state(const struct lb_pod *p) {
-  const char *s = lb_kv_get(p->o.labels, "lifecycle.apps.kruise.io/state");
-  return s ? s : "";
+  return p->lc ? p->lc : ""; /* derived at decode (obj.c pod_derive) */
 }
 
 static int has_finalizer(const struct lb_pod *p, const char *f) {
@@ -275,20 +274,13 @@ int lb_lifecycle_podready_message(const struct lb_lifecycle *lc,
   return 1;
 }
 
-static int has_gate(const struct lb_pod *p, const char *type) {
-  for (const char *g = p->gates; g && *g; g += strlen(g) + 1)
-    if (!strcmp(g, type))
-      return 1;
-  return 0;
-}
-
 int lb_lifecycle_podready_conds(const struct lb_lifecycle *lc,
                                 const struct lb_pod *p, int64_t now,
                                 struct lb_buf *conds) {
   struct lb_buf msg = LB_BUF_INIT;
-  const char *have = lb_pod_cond(p, LB_COND_KRUISE_POD_READY);
+  const char *have = p->kpr_ready;
   int keys, appended = 0;
-  if (!has_gate(p, LB_COND_KRUISE_POD_READY))
+  if (!p->gate_kpr)
     return 0;
   keys = lb_lifecycle_podready_message(lc, lb_lifecycle_state(p), &msg);
   if (!have || strcmp(have, keys ? "False" : "True")) {

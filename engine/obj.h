@@ -134,6 +134,15 @@ struct lb_pod {
   const char *lc;        /* lifecycle.apps.kruise.io/state, or "" */
   int specified_delete;  /* apps.kruise.io/specified-delete present */
   int unavailable_label; /* some unavailable-pod.kruise.io/ label present */
+  /* also derived once at decode (pointers into `conds`/`annotations`, NULL
+   * = absent), for the same reason: the in-place and lifecycle checks of
+   * every pod on every reconcile */
+  const char *ipu_ready;  /* condition InPlaceUpdateReady */
+  const char *kpr_ready;  /* condition KruisePodReady */
+  const char *ipu_state;  /* in-place update state annotation (or legacy) */
+  const char *ipu_grace;  /* in-place update grace annotation (or legacy) */
+  unsigned char gate_ipu; /* readiness gate InPlaceUpdateReady */
+  unsigned char gate_kpr; /* readiness gate KruisePodReady */
 };
 
 enum lb_cs_update {

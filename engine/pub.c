@@ -31,7 +31,7 @@ static int replicas_of(const struct lb_obj *o) {
 
 /* State consistent (§7): no in-place update under way. */
 static int consistent(const struct lb_pod *pod) {
-  const char *c = lb_pod_cond(pod, LB_COND_INPLACE_READY);
+  const char *c = pod->ipu_ready;
   return !(c && !strcmp(c, "False"));
 }
 
