@@ -447,9 +447,8 @@ static int64_t grace_due(const char *grace, const struct lb_inplace_state *st) {
 int lb_inplace_phase(const struct lb_pod *p, const char *target,
                      int64_t *due_ms) {
   struct lb_inplace_state st;
-  const char *cond = p->ipu_ready;
   const char *rev = lb_pod_revision(p), *grace = lb_inplace_grace_of(p);
-  int not_ready = cond && !strcmp(cond, "False"), phase = LB_IPU_NONE;
+  int not_ready = p->ipu_false, phase = LB_IPU_NONE;
   /* No state and no grace record (most pods): what the code below gives
    * for the empty state (revision "" is never mine), without parsing it. */
   if (!lb_inplace_state_of(p) && !grace)
@@ -480,7 +479,6 @@ int lb_inplace_phase(const struct lb_pod *p, const char *target,
 void lb_inplace_assert_phase(const struct lb_pod *p, const char *target,
                              int phase) {
 #ifndef NDEBUG
-  const char *cond = p->ipu_ready;
   int mine = 0; /* an absent state parses as revision "": never mine */
   if (lb_inplace_state_of(p)) {
     struct lb_inplace_state st;
@@ -490,8 +488,7 @@ void lb_inplace_assert_phase(const struct lb_pod *p, const char *target,
   }
   if (phase == LB_IPU_RUNNING && !mine)
     LB_BUG("in-place RUNNING without a state for the pod's revision");
-  if ((phase == LB_IPU_STARTED || phase == LB_IPU_DONE) &&
-      (!cond || strcmp(cond, "False")))
+  if ((phase == LB_IPU_STARTED || phase == LB_IPU_DONE) && !p->ipu_false)
     LB_BUG("in-place STARTED/DONE without InPlaceUpdateReady=False");
   (void)target;
 #else

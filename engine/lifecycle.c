@@ -219,16 +219,16 @@ static const char *after_update(const struct lb_lifecycle *lc,
 const char *lb_lifecycle_refresh_state(const struct lb_lifecycle *lc,
                                        const struct lb_pod *p,
                                        int at_update_rev, int completed) {
-  const char *s = lb_lifecycle_state(p);
-  if (!strcmp(s, LB_LC_PREPARING_NORMAL))
+  const int s = p->lc_kind; /* lb_lifecycle_state(p), derived at decode */
+  if (s == LB_LCK_PREPARING_NORMAL)
     return !lc->pre_normal.set || lb_lifecycle_all_hooked(&lc->pre_normal, p)
                ? LB_LC_NORMAL
                : NULL;
-  if (!strcmp(s, LB_LC_PREPARING_UPDATE)) /* rolled back meanwhile (#1156) */
+  if (s == LB_LCK_PREPARING_UPDATE) /* rolled back meanwhile (#1156) */
     return at_update_rev ? after_update(lc, p) : NULL;
-  if (!strcmp(s, LB_LC_UPDATING))
+  if (s == LB_LCK_UPDATING)
     return completed ? after_update(lc, p) : NULL;
-  if (!strcmp(s, LB_LC_UPDATED))
+  if (s == LB_LCK_UPDATED)
     return !lc->in_place_update.set ||
                    lb_lifecycle_all_hooked(&lc->in_place_update, p)
                ? LB_LC_NORMAL

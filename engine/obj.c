@@ -918,6 +918,16 @@ static void pod_derive(struct lb_pod *p) {
   p->ipu_grace = (v = lb_kv_get(p->annotations, LB_ANNO_INPLACE_GRACE))
                      ? v
                      : lb_kv_get(p->annotations, LB_LEGACY_GRACE);
+  p->ipu_false = p->ipu_ready && !strcmp(p->ipu_ready, "False");
+  p->lc_kind =
+      !*p->lc                                  ? LB_LCK_NONE
+      : !strcmp(p->lc, LB_LC_PREPARING_NORMAL) ? LB_LCK_PREPARING_NORMAL
+      : !strcmp(p->lc, LB_LC_NORMAL)           ? LB_LCK_NORMAL
+      : !strcmp(p->lc, LB_LC_PREPARING_UPDATE) ? LB_LCK_PREPARING_UPDATE
+      : !strcmp(p->lc, LB_LC_UPDATING)         ? LB_LCK_UPDATING
+      : !strcmp(p->lc, LB_LC_UPDATED)          ? LB_LCK_UPDATED
+      : !strcmp(p->lc, LB_LC_PREPARING_DELETE) ? LB_LCK_PREPARING_DELETE
+                                               : LB_LCK_OTHER;
   p->gate_ipu = p->gate_kpr = 0;
   for (const char *g = p->gates; g && *g; g += strlen(g) + 1) {
     p->gate_ipu |= !strcmp(g, LB_COND_INPLACE_READY);

@@ -143,6 +143,21 @@ struct lb_pod {
   const char *ipu_grace;  /* in-place update grace annotation (or legacy) */
   unsigned char gate_ipu; /* readiness gate InPlaceUpdateReady */
   unsigned char gate_kpr; /* readiness gate KruisePodReady */
+  unsigned char
+      ipu_false;         /* ipu_ready is "False" (in-place update under way) */
+  unsigned char lc_kind; /* enum lb_lc_kind of `lc` */
+};
+
+/* The lifecycle state label as a number (lifecycle.h LB_LC_* names). */
+enum lb_lc_kind {
+  LB_LCK_NONE = 0, /* label absent or "" */
+  LB_LCK_PREPARING_NORMAL,
+  LB_LCK_NORMAL,
+  LB_LCK_PREPARING_UPDATE,
+  LB_LCK_UPDATING,
+  LB_LCK_UPDATED,
+  LB_LCK_PREPARING_DELETE,
+  LB_LCK_OTHER /* any other value */
 };
 
 enum lb_cs_update {

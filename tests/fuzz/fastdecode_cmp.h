@@ -103,6 +103,8 @@ static void fd_cmp_obj(const struct lb_obj *a, const struct lb_obj *b) {
     fd_str("ipu_grace", p->ipu_grace, q->ipu_grace);
     fd_int("gate_ipu", p->gate_ipu, q->gate_ipu);
     fd_int("gate_kpr", p->gate_kpr, q->gate_kpr);
+    fd_int("ipu_false", p->ipu_false, q->ipu_false);
+    fd_int("lc_kind", p->lc_kind, q->lc_kind);
   }
   struct lb_buf ea = LB_BUF_INIT, eb = LB_BUF_INIT;
   lb_obj_encode(a, &ea);
