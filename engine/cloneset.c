@@ -139,6 +139,17 @@ static int collect(struct rec *r) {
                                  p->lc_kind == LB_LCK_PREPARING_UPDATE);
     x->predeleting = p->lc_kind == LB_LCK_PREPARING_DELETE;
     x->to_delete = is_to_delete(cs, p);
+    x->ready = p->ready && p->phase == LB_PH_RUNNING;
+    /* refresh_pod() of such a pod: lb_inplace_phase() NONE or STARTED (no
+     * state, no grace), no InPlaceUpdateReady to set (no gate, or the
+     * condition present and not False), no KruisePodReady gate, and a
+     * lifecycle state lb_lifecycle_refresh_state() never moves: no action,
+     * no reason text. refresh() skips it without reading the pod again. */
+    x->refresh_idle =
+        !lb_inplace_state_of(p) && !lb_inplace_grace_of(p) && !p->gate_kpr &&
+        (!p->gate_ipu || (p->ipu_ready && !p->ipu_false)) &&
+        (p->lc_kind == LB_LCK_NONE || p->lc_kind == LB_LCK_NORMAL ||
+         p->lc_kind == LB_LCK_PREPARING_DELETE || p->lc_kind == LB_LCK_OTHER);
     int held = held_unavailable(r, p); /* always: it also sets wakeups */
     x->available = p->ready && p->phase == LB_PH_RUNNING &&
                    (p->lc_kind == LB_LCK_NONE || p->lc_kind == LB_LCK_NORMAL) &&
@@ -978,6 +989,8 @@ static int refresh(struct rec *r) {
     return rc;
   memset(&g, 0, sizeof g);
   for (size_t i = 0; i < r->n && rc >= 0; i++) {
+    if (r->pi[i].refresh_idle)
+      continue;
     lb_buf_reset(&what);
     if ((rc = refresh_pod(r, &lc, &r->pi[i], &what)) > 0) {
       n++;
@@ -1237,7 +1250,7 @@ static int status(struct rec *r) {
   s->replicas = (int)r->n;
   for (size_t i = 0; i < r->n; i++) {
     const struct lb_cs_podinfo *x = &r->pi[i];
-    int ready = x->pod->ready && x->pod->phase == LB_PH_RUNNING;
+    int ready = x->ready; /* x->pod->ready && phase Running */
     s->ready += ready;
     s->available += x->available;
     s->updated += x->is_new;
