@@ -45,10 +45,6 @@ static int label_true(const struct lb_cloneset *cs, const char *key) {
   return v && !strcmp(v, "true");
 }
 
-static const char *lifecycle(const struct lb_pod *p) {
-  return p->lc ? p->lc : ""; /* derived at decode */
-}
-
 static int is_to_delete(const struct lb_cloneset *cs, const struct lb_pod *p) {
   if (p->specified_delete)
     return 1;
@@ -112,8 +108,7 @@ static void wake_at(struct rec *r, int64_t at) {
  * False (in-place update under way), an in-place grace record (then a
  * wakeup when it is due), or an unavailable-pod.kruise.io/ label. */
 static int held_unavailable(struct rec *r, const struct lb_pod *p) {
-  const char *c = lb_pod_cond(p, LB_COND_INPLACE_READY);
-  int held = c && !strcmp(c, "False");
+  int held = p->ipu_false;
   if (lb_inplace_grace_of(p)) {
     int64_t due = 0;
     if (lb_inplace_phase(p, r->update_rev, &due) == LB_IPU_GRACE &&
@@ -133,23 +128,32 @@ static int collect(struct rec *r) {
     return LB_ENOMEM;
   for (size_t i = 0; i < cs->n_pods; i++) {
     struct lb_pod *p = cs->pods[i];
-    const char *lc;
     if (!lb_pod_active(p)) {
       r->inactive++;
       continue;
     }
     struct lb_cs_podinfo *x = &r->pi[r->n++];
-    lc = lifecycle(p);
     x->pod = p;
     x->is_new = !strcmp(lb_pod_revision(p), r->update_rev);
     x->scale_new = x->is_new || (r->preparing_update_as_update &&
-                                 !strcmp(lc, LB_LC_PREPARING_UPDATE));
-    x->predeleting = !strcmp(lc, "PreparingDelete");
+                                 p->lc_kind == LB_LCK_PREPARING_UPDATE);
+    x->predeleting = p->lc_kind == LB_LCK_PREPARING_DELETE;
     x->to_delete = is_to_delete(cs, p);
+    x->ready = p->ready && p->phase == LB_PH_RUNNING;
+    /* refresh_pod() of such a pod: lb_inplace_phase() NONE or STARTED (no
+     * state, no grace), no InPlaceUpdateReady to set (no gate, or the
+     * condition present and not False), no KruisePodReady gate, and a
+     * lifecycle state lb_lifecycle_refresh_state() never moves: no action,
+     * no reason text. refresh() skips it without reading the pod again. */
+    x->refresh_idle =
+        !lb_inplace_state_of(p) && !lb_inplace_grace_of(p) && !p->gate_kpr &&
+        (!p->gate_ipu || (p->ipu_ready && !p->ipu_false)) &&
+        (p->lc_kind == LB_LCK_NONE || p->lc_kind == LB_LCK_NORMAL ||
+         p->lc_kind == LB_LCK_PREPARING_DELETE || p->lc_kind == LB_LCK_OTHER);
     int held = held_unavailable(r, p); /* always: it also sets wakeups */
     x->available = p->ready && p->phase == LB_PH_RUNNING &&
-                   (!*lc || !strcmp(lc, "Normal")) && !held &&
-                   r->c->now - p->ready_ms >= min_ready_ms;
+                   (p->lc_kind == LB_LCK_NONE || p->lc_kind == LB_LCK_NORMAL) &&
+                   !held && r->c->now - p->ready_ms >= min_ready_ms;
     if (p->ready && p->phase == LB_PH_RUNNING && !x->available &&
         r->c->now - p->ready_ms < min_ready_ms) {
       int64_t at = p->ready_ms + min_ready_ms; /* becomes available then */
@@ -985,6 +989,8 @@ static int refresh(struct rec *r) {
     return rc;
   memset(&g, 0, sizeof g);
   for (size_t i = 0; i < r->n && rc >= 0; i++) {
+    if (r->pi[i].refresh_idle)
+      continue;
     lb_buf_reset(&what);
     if ((rc = refresh_pod(r, &lc, &r->pi[i], &what)) > 0) {
       n++;
@@ -1005,9 +1011,7 @@ static int refresh(struct rec *r) {
 static void started_first(struct lb_cs_podinfo **v, size_t n) {
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
-    const char *c = lb_pod_cond(v[i]->pod, LB_COND_INPLACE_READY);
-    const char *s = lb_lifecycle_state(v[i]->pod);
-    if ((c && !strcmp(c, "False")) || !strcmp(s, LB_LC_PREPARING_UPDATE)) {
+    if (v[i]->pod->ipu_false || v[i]->pod->lc_kind == LB_LCK_PREPARING_UPDATE) {
       struct lb_cs_podinfo *x = v[i];
       memmove(v + k + 1, v + k, (i - k) * sizeof *v);
       v[k++] = x;
@@ -1024,20 +1028,11 @@ static const char *updating_names(struct rec *r, struct lb_buf *b) {
   lb_buf_reset(b);
   for (size_t i = 0; i < r->n; i++) {
     const struct lb_pod *p = r->pi[i].pod;
-    const char *c = lb_pod_cond(p, LB_COND_INPLACE_READY);
-    if ((c && !strcmp(c, "False")) ||
-        !strcmp(lb_lifecycle_state(p), LB_LC_UPDATING))
+    if (p->ipu_false || p->lc_kind == LB_LCK_UPDATING)
       lb_buf_addf(b, "%s%s",
                   n++ ? "," : "; in-place update under way: ", p->o.name);
   }
   return b->p && n ? b->p : "";
-}
-
-static int has_gate(const struct lb_pod *p, const char *type) {
-  for (const char *g = p->gates; g && *g; g += strlen(g) + 1)
-    if (!strcmp(g, type))
-      return 1;
-  return 0;
 }
 
 /* The in-place steps for one pod the diff allows (inplace.h, lifecycle.h):
@@ -1047,7 +1042,6 @@ static int update_in_place(struct rec *r, const struct lb_lifecycle *lc,
                            const struct lb_pod *p,
                            const struct lb_inplace_diff *d, struct lb_buf *ib) {
   const struct lb_lifecycle_hook *reapply = NULL;
-  const char *c = lb_pod_cond(p, LB_COND_INPLACE_READY);
   const char *sep = ib->len ? ", " : "";
   int rc;
   switch (lb_lifecycle_before_update(lc, p, &reapply)) {
@@ -1065,7 +1059,7 @@ static int update_in_place(struct rec *r, const struct lb_lifecycle *lc,
     lb_buf_adds(ib, " still set");
     return UPD_HELD;
   }
-  if (has_gate(p, LB_COND_INPLACE_READY) && !(c && !strcmp(c, "False"))) {
+  if (p->gate_ipu && !p->ipu_false) {
     lb_buf_addf(ib, "%s%s InPlaceUpdateReady=False (step 1 of 3)", sep,
                 p->o.name);
     rc = spatch_pod(r, p, "status", lb_inplace_start_patch(r->c->now));
@@ -1256,7 +1250,7 @@ static int status(struct rec *r) {
   s->replicas = (int)r->n;
   for (size_t i = 0; i < r->n; i++) {
     const struct lb_cs_podinfo *x = &r->pi[i];
-    int ready = x->pod->ready && x->pod->phase == LB_PH_RUNNING;
+    int ready = x->ready; /* x->pod->ready && phase Running */
     s->ready += ready;
     s->available += x->available;
     s->updated += x->is_new;

@@ -97,6 +97,9 @@ struct lb_cs_podinfo {
   int predeleting; /* lifecycle PreparingDelete */
   int to_delete;   /* specified-delete label or in podsToDelete */
   int node_rank;   /* other pods of the set on the same node */
+  /* set by the CloneSet reconcile's collect(), for its later passes */
+  int ready;        /* Ready and Running */
+  int refresh_idle; /* refresh_pod() would find nothing to do or say */
 };
 /* qsort comparators: scale-in victims first; update candidates first. */
 int lb_cs_cmp_victim(const void *a, const void *b);

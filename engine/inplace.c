@@ -9,9 +9,6 @@
 
 #include "err.h"
 
-#define LB_LEGACY_STATE "inplace-update-state"
-#define LB_LEGACY_GRACE "inplace-update-grace"
-
 /* --- small JSON helpers -------------------------------------------------- */
 static struct json_object *member(struct json_object *o, const char *k) {
   struct json_object *v = NULL;
@@ -361,15 +358,10 @@ int lb_inplace_state_json(const struct lb_inplace_state *st,
   return out->err;
 }
 
-const char *lb_inplace_state_of(const struct lb_pod *p) {
-  const char *s = lb_kv_get(p->annotations, LB_ANNO_INPLACE_STATE);
-  return s ? s : lb_kv_get(p->annotations, LB_LEGACY_STATE);
-}
+/* Both derived at decode (obj.c pod_derive). */
+const char *lb_inplace_state_of(const struct lb_pod *p) { return p->ipu_state; }
 
-const char *lb_inplace_grace_of(const struct lb_pod *p) {
-  const char *s = lb_kv_get(p->annotations, LB_ANNO_INPLACE_GRACE);
-  return s ? s : lb_kv_get(p->annotations, LB_LEGACY_GRACE);
-}
+const char *lb_inplace_grace_of(const struct lb_pod *p) { return p->ipu_grace; }
 
 /* --- completion ---------------------------------------------------------- */
 /* Image reference with ":latest" when it has neither tag nor digest. */
@@ -455,9 +447,12 @@ static int64_t grace_due(const char *grace, const struct lb_inplace_state *st) {
 int lb_inplace_phase(const struct lb_pod *p, const char *target,
                      int64_t *due_ms) {
   struct lb_inplace_state st;
-  const char *cond = lb_pod_cond(p, LB_COND_INPLACE_READY);
   const char *rev = lb_pod_revision(p), *grace = lb_inplace_grace_of(p);
-  int not_ready = cond && !strcmp(cond, "False"), phase = LB_IPU_NONE;
+  int not_ready = p->ipu_false, phase = LB_IPU_NONE;
+  /* No state and no grace record (most pods): what the code below gives
+   * for the empty state (revision "" is never mine), without parsing it. */
+  if (!lb_inplace_state_of(p) && !grace)
+    return not_ready ? LB_IPU_STARTED : LB_IPU_NONE;
   if (lb_inplace_state_parse(lb_inplace_state_of(p), &st)) {
     lb_inplace_state_release(&st);
     return not_ready ? LB_IPU_STARTED : LB_IPU_NONE;
@@ -484,15 +479,16 @@ int lb_inplace_phase(const struct lb_pod *p, const char *target,
 void lb_inplace_assert_phase(const struct lb_pod *p, const char *target,
                              int phase) {
 #ifndef NDEBUG
-  const char *cond = lb_pod_cond(p, LB_COND_INPLACE_READY);
-  struct lb_inplace_state st;
-  int rc = lb_inplace_state_parse(lb_inplace_state_of(p), &st);
-  int mine = !rc && *st.revision && !strcmp(st.revision, lb_pod_revision(p));
-  lb_inplace_state_release(&st);
+  int mine = 0; /* an absent state parses as revision "": never mine */
+  if (lb_inplace_state_of(p)) {
+    struct lb_inplace_state st;
+    int rc = lb_inplace_state_parse(lb_inplace_state_of(p), &st);
+    mine = !rc && *st.revision && !strcmp(st.revision, lb_pod_revision(p));
+    lb_inplace_state_release(&st);
+  }
   if (phase == LB_IPU_RUNNING && !mine)
     LB_BUG("in-place RUNNING without a state for the pod's revision");
-  if ((phase == LB_IPU_STARTED || phase == LB_IPU_DONE) &&
-      (!cond || strcmp(cond, "False")))
+  if ((phase == LB_IPU_STARTED || phase == LB_IPU_DONE) && !p->ipu_false)
     LB_BUG("in-place STARTED/DONE without InPlaceUpdateReady=False");
   (void)target;
 #else
@@ -543,17 +539,10 @@ char *lb_inplace_start_patch(int64_t now) {
   return out;
 }
 
-static int has_gate(const struct lb_pod *p, const char *type) {
-  for (const char *g = p->gates; g && *g; g += strlen(g) + 1)
-    if (!strcmp(g, type))
-      return 1;
-  return 0;
-}
-
 int lb_inplace_ready_conds(const struct lb_pod *p, int phase, int cancelled,
                            int64_t now, struct lb_buf *conds) {
-  const char *cond = lb_pod_cond(p, LB_COND_INPLACE_READY);
-  if (!has_gate(p, LB_COND_INPLACE_READY))
+  const char *cond = p->ipu_ready;
+  if (!p->gate_ipu)
     return 0;
   if (cond && !(phase == LB_IPU_DONE || (phase == LB_IPU_STARTED && cancelled)))
     return 0;

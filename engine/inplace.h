@@ -61,6 +61,9 @@
 #define LB_COND_INPLACE_READY "InPlaceUpdateReady"
 #define LB_ANNO_INPLACE_STATE "apps.kruise.io/inplace-update-state"
 #define LB_ANNO_INPLACE_GRACE "apps.kruise.io/inplace-update-grace"
+/* the same annotations under their pre-prefix names (read, never written) */
+#define LB_LEGACY_STATE "inplace-update-state"
+#define LB_LEGACY_GRACE "inplace-update-grace"
 #define LB_ENV_CONTAINER_PRIORITY "KRUISE_CONTAINER_PRIORITY"
 #define LB_ANNO_LAUNCH_PRIORITY "apps.kruise.io/container-launch-priority"
 

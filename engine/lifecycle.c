@@ -92,8 +92,7 @@ void lb_lifecycle_release(struct lb_lifecycle *lc) {
 
 /* --- hooked checks ------------------------------------------------------ */
 const char *lb_lifecycle_state(const struct lb_pod *p) {
-  const char *s = lb_kv_get(p->o.labels, "lifecycle.apps.kruise.io/state");
-  return s ? s : "";
+  return p->lc ? p->lc : ""; /* derived at decode (obj.c pod_derive) */
 }
 
 static int has_finalizer(const struct lb_pod *p, const char *f) {
@@ -220,16 +219,16 @@ static const char *after_update(const struct lb_lifecycle *lc,
 const char *lb_lifecycle_refresh_state(const struct lb_lifecycle *lc,
                                        const struct lb_pod *p,
                                        int at_update_rev, int completed) {
-  const char *s = lb_lifecycle_state(p);
-  if (!strcmp(s, LB_LC_PREPARING_NORMAL))
+  const int s = p->lc_kind; /* lb_lifecycle_state(p), derived at decode */
+  if (s == LB_LCK_PREPARING_NORMAL)
     return !lc->pre_normal.set || lb_lifecycle_all_hooked(&lc->pre_normal, p)
                ? LB_LC_NORMAL
                : NULL;
-  if (!strcmp(s, LB_LC_PREPARING_UPDATE)) /* rolled back meanwhile (#1156) */
+  if (s == LB_LCK_PREPARING_UPDATE) /* rolled back meanwhile (#1156) */
     return at_update_rev ? after_update(lc, p) : NULL;
-  if (!strcmp(s, LB_LC_UPDATING))
+  if (s == LB_LCK_UPDATING)
     return completed ? after_update(lc, p) : NULL;
-  if (!strcmp(s, LB_LC_UPDATED))
+  if (s == LB_LCK_UPDATED)
     return !lc->in_place_update.set ||
                    lb_lifecycle_all_hooked(&lc->in_place_update, p)
                ? LB_LC_NORMAL
@@ -275,20 +274,13 @@ int lb_lifecycle_podready_message(const struct lb_lifecycle *lc,
   return 1;
 }
 
-static int has_gate(const struct lb_pod *p, const char *type) {
-  for (const char *g = p->gates; g && *g; g += strlen(g) + 1)
-    if (!strcmp(g, type))
-      return 1;
-  return 0;
-}
-
 int lb_lifecycle_podready_conds(const struct lb_lifecycle *lc,
                                 const struct lb_pod *p, int64_t now,
                                 struct lb_buf *conds) {
   struct lb_buf msg = LB_BUF_INIT;
-  const char *have = lb_pod_cond(p, LB_COND_KRUISE_POD_READY);
+  const char *have = p->kpr_ready;
   int keys, appended = 0;
-  if (!has_gate(p, LB_COND_KRUISE_POD_READY))
+  if (!p->gate_kpr)
     return 0;
   keys = lb_lifecycle_podready_message(lc, lb_lifecycle_state(p), &msg);
   if (!have || strcmp(have, keys ? "False" : "True")) {

@@ -10,6 +10,8 @@
 
 #include "err.h"
 #include "fastdecode.h"
+#include "inplace.h"
+#include "lifecycle.h"
 #include "obj_int.h"
 
 int lb_kind_of(const char *api_group, const char *kind) {
@@ -907,6 +909,29 @@ static void pod_derive(struct lb_pod *p) {
   LB_KV_FOR(p->o.labels, k, val) {
     (void)val;
     p->unavailable_label |= !strncmp(k, "unavailable-pod.kruise.io/", 26);
+  }
+  p->ipu_ready = lb_kv_get(p->conds, LB_COND_INPLACE_READY);
+  p->kpr_ready = lb_kv_get(p->conds, LB_COND_KRUISE_POD_READY);
+  p->ipu_state = (v = lb_kv_get(p->annotations, LB_ANNO_INPLACE_STATE))
+                     ? v
+                     : lb_kv_get(p->annotations, LB_LEGACY_STATE);
+  p->ipu_grace = (v = lb_kv_get(p->annotations, LB_ANNO_INPLACE_GRACE))
+                     ? v
+                     : lb_kv_get(p->annotations, LB_LEGACY_GRACE);
+  p->ipu_false = p->ipu_ready && !strcmp(p->ipu_ready, "False");
+  p->lc_kind =
+      !*p->lc                                  ? LB_LCK_NONE
+      : !strcmp(p->lc, LB_LC_PREPARING_NORMAL) ? LB_LCK_PREPARING_NORMAL
+      : !strcmp(p->lc, LB_LC_NORMAL)           ? LB_LCK_NORMAL
+      : !strcmp(p->lc, LB_LC_PREPARING_UPDATE) ? LB_LCK_PREPARING_UPDATE
+      : !strcmp(p->lc, LB_LC_UPDATING)         ? LB_LCK_UPDATING
+      : !strcmp(p->lc, LB_LC_UPDATED)          ? LB_LCK_UPDATED
+      : !strcmp(p->lc, LB_LC_PREPARING_DELETE) ? LB_LCK_PREPARING_DELETE
+                                               : LB_LCK_OTHER;
+  p->gate_ipu = p->gate_kpr = 0;
+  for (const char *g = p->gates; g && *g; g += strlen(g) + 1) {
+    p->gate_ipu |= !strcmp(g, LB_COND_INPLACE_READY);
+    p->gate_kpr |= !strcmp(g, LB_COND_KRUISE_POD_READY);
   }
 }
 

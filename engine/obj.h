@@ -134,6 +134,30 @@ struct lb_pod {
   const char *lc;        /* lifecycle.apps.kruise.io/state, or "" */
   int specified_delete;  /* apps.kruise.io/specified-delete present */
   int unavailable_label; /* some unavailable-pod.kruise.io/ label present */
+  /* also derived once at decode (pointers into `conds`/`annotations`, NULL
+   * = absent), for the same reason: the in-place and lifecycle checks of
+   * every pod on every reconcile */
+  const char *ipu_ready;  /* condition InPlaceUpdateReady */
+  const char *kpr_ready;  /* condition KruisePodReady */
+  const char *ipu_state;  /* in-place update state annotation (or legacy) */
+  const char *ipu_grace;  /* in-place update grace annotation (or legacy) */
+  unsigned char gate_ipu; /* readiness gate InPlaceUpdateReady */
+  unsigned char gate_kpr; /* readiness gate KruisePodReady */
+  unsigned char
+      ipu_false;         /* ipu_ready is "False" (in-place update under way) */
+  unsigned char lc_kind; /* enum lb_lc_kind of `lc` */
+};
+
+/* The lifecycle state label as a number (lifecycle.h LB_LC_* names). */
+enum lb_lc_kind {
+  LB_LCK_NONE = 0, /* label absent or "" */
+  LB_LCK_PREPARING_NORMAL,
+  LB_LCK_NORMAL,
+  LB_LCK_PREPARING_UPDATE,
+  LB_LCK_UPDATING,
+  LB_LCK_UPDATED,
+  LB_LCK_PREPARING_DELETE,
+  LB_LCK_OTHER /* any other value */
 };
 
 enum lb_cs_update {

@@ -30,10 +30,7 @@ static int replicas_of(const struct lb_obj *o) {
 }
 
 /* State consistent (§7): no in-place update under way. */
-static int consistent(const struct lb_pod *pod) {
-  const char *c = lb_pod_cond(pod, LB_COND_INPLACE_READY);
-  return !(c && !strcmp(c, "False"));
-}
+static int consistent(const struct lb_pod *pod) { return !pod->ipu_false; }
 
 static int counts_available(const struct lb_pod *pod) {
   return lb_pod_active(pod) && pod->ready && consistent(pod) &&

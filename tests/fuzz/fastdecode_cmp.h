@@ -97,6 +97,14 @@ static void fd_cmp_obj(const struct lb_obj *a, const struct lb_obj *b) {
     fd_str("lc", p->lc, q->lc);
     fd_int("specified_delete", p->specified_delete, q->specified_delete);
     fd_int("unavailable_label", p->unavailable_label, q->unavailable_label);
+    fd_str("ipu_ready", p->ipu_ready, q->ipu_ready);
+    fd_str("kpr_ready", p->kpr_ready, q->kpr_ready);
+    fd_str("ipu_state", p->ipu_state, q->ipu_state);
+    fd_str("ipu_grace", p->ipu_grace, q->ipu_grace);
+    fd_int("gate_ipu", p->gate_ipu, q->gate_ipu);
+    fd_int("gate_kpr", p->gate_kpr, q->gate_kpr);
+    fd_int("ipu_false", p->ipu_false, q->ipu_false);
+    fd_int("lc_kind", p->lc_kind, q->lc_kind);
   }
   struct lb_buf ea = LB_BUF_INIT, eb = LB_BUF_INIT;
   lb_obj_encode(a, &ea);
