@@ -418,7 +418,7 @@ static void on_pod(void *ctx, struct lb_informer *inf, int type, char *body,
   if (p->state == SP_READY) {
     /* readiness gates may have changed: recompute Ready */
     struct json_object *st, *conds;
-    int want = gates_true(root), have = 0;
+    int want = gates_true(root) && !broken(p), have = 0;
     if (json_object_object_get_ex(root, "status", &st) &&
         json_object_object_get_ex(st, "conditions", &conds))
       for (size_t i = 0; i < json_object_array_length(conds); i++) {

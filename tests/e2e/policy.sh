@@ -171,6 +171,12 @@ t_policy_23_pub_blocks_broken_rollout() {
   [ "$(pods_at c23r "$new")" = 1 ]
   [ "$(pods_at c23r "$old")" = 3 ]
   [ "$(pub_field p23r unavailableAllowed)" = 0 ]
+  # a never-ready pod settles: no status write loop (nodesim and manager)
+  local bp n
+  bp=$(kubectl get pods -n "$NS" -l "app=c23r,controller-revision-hash=$new" -o jsonpath='{.items[0].metadata.name}')
+  n=$(journal_count "SELECT count(*) FROM events WHERE kind='Pod' AND name='$bp'")
+  log "$bp: $n events"
+  [ "$n" -lt 60 ]
   # and the CloneSet's reasons say the budget held them
   [ "$(journal_count "SELECT count(*) FROM decisions WHERE reducer='cloneset' AND name='c23r' AND reason LIKE '%held: pub unavailable allowed is negative%refuses UPDATE%'")" -ge 1 ]
 }
