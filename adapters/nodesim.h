@@ -9,9 +9,9 @@
  *
  * Ready is True only when every spec.readinessGates condition is True in
  * the pod's status and no container image is tagged "broken" (a pull that
- * never succeeds, for rollouts that must stop); conditions written by others are preserved. Pods on
- * nodes it does not own are left alone. Delays are drawn from a seeded
- * PRNG; wall-clock timers drive them.
+ * never succeeds, for rollouts that must stop); conditions written by others
+ * are preserved. Pods on nodes it does not own are left alone. Delays are drawn
+ * from a seeded PRNG; wall-clock timers drive them.
  */
 #ifndef LB_NODESIM_H
 #define LB_NODESIM_H
