@@ -177,9 +177,17 @@ static int object_is_secret(const char *t, size_t n) {
 /* The edited copy of one request.object / oldObject value s[vs,ve). */
 static int edit_object(const char *s, size_t vs, size_t ve, int secret,
                        struct edits *ed, int *redacted) {
-  size_t n = ve - vs;
-  char *t = malloc(n + 1);
+  size_t n = ve - vs, i = ws(s, vs, ve), ks, ke, mvs, mve;
+  int metas = 0;
+  char *t;
   int rc = 0;
+  /* managedFields is stripped from the one "metadata" member; a second one
+   * (which a JSON parser would keep instead) cannot be stripped safely */
+  while (next_member(s, ve, &i, &ks, &ke, &mvs, &mve))
+    metas += key_eq(s, ks, ke, "metadata");
+  if (metas > 1)
+    return LB_EINVAL;
+  t = malloc(n + 1);
   if (!t)
     return LB_ENOMEM;
   memcpy(t, s + vs, n);
@@ -337,7 +345,10 @@ static int transform(const char *path, const char *body, size_t len,
   edits_release(&ed);
   if (rc) {
     lb_buf_release(&b);
-    return bad(why, wl, rc, "out of memory");
+    return bad(why, wl, rc,
+               rc == LB_EINVAL ? "request.object or request.oldObject has "
+                                 "more than one \"metadata\" member"
+                               : "out of memory");
   }
   *out = lb_buf_detach(&b, out_len);
   return 0;

@@ -130,6 +130,13 @@ TEST(admreview_refusals_name_the_reason) {
        LB_EINVAL, "request.kind.kind is missing"},
       {REVIEW("admission.k8s.io/v1", "u", POD_KIND ",\"operation\":\"PATCH\""),
        LB_EINVAL, "operation must be"},
+      /* found by fuzz_admission: a second "metadata" (the one a parser
+       * keeps) would smuggle managedFields past the strip */
+      {REVIEW("admission.k8s.io/v1", "u",
+              POD_KIND ",\"operation\":\"CREATE\",\"object\":{\"metadata\":"
+                       "{\"managedFields\":[]},\"metadata\":{"
+                       "\"managedFields\":[1]}}"),
+       LB_EINVAL, "more than one \"metadata\" member"},
   };
   for (size_t i = 0; i < LB_ARRAY_SIZE(cases); i++) {
     struct lb_event ev;
