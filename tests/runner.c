@@ -5,11 +5,14 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../engine/err.h"
+#include "../engine/util.h"
 #include "test.h"
 
 struct test {
@@ -140,4 +143,25 @@ int main(int argc, char **argv) {
   }
   printf("# summary: %d passed, %d failed, %d total\n", pass, n - pass, n);
   return pass == n ? 0 : 1;
+}
+
+int lb_test_cli(const char *cmd, struct lb_buf *out) {
+  char full[8192];
+  const char *bin = getenv("LOGBOOK");
+  snprintf(full, sizeof full, "%s %s > out.txt 2>&1", bin ? bin : "logbook",
+           cmd);
+  int st = system(full);
+  FILE *f = fopen("out.txt", "r");
+  lb_buf_reset(out);
+  if (f) {
+    char chunk[4096];
+    size_t k;
+    while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
+      lb_buf_add(out, chunk, k);
+    fclose(f);
+  }
+  if (!out->p)
+    lb_buf_adds(out, "");
+  ASSERT(WIFEXITED(st)); /* never killed by a signal */
+  return WEXITSTATUS(st);
 }

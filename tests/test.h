@@ -23,6 +23,11 @@ const char *lb_test_dir(void);
 /* Path of the repository root (for tests/golden), from the LB_ROOT env var
  * set by the Makefile, else ".." relative to the binary's start dir. */
 const char *lb_test_root(void);
+/* Runs `$LOGBOOK CMD` (else `logbook CMD`) through the shell in the test's
+ * directory; out gets its stdout and stderr. Returns the exit status; a
+ * run killed by a signal fails the test. */
+struct lb_buf;
+int lb_test_cli(const char *cmd, struct lb_buf *out);
 void lb_test_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4), noreturn));
 

@@ -13,33 +13,12 @@
 #include "../engine/util.h"
 #include "test.h"
 
-static int run(const char *cmd, struct lb_buf *out) {
-  char full[4096];
-  const char *bin = getenv("LOGBOOK");
-  snprintf(full, sizeof full, "%s %s > out.txt 2>&1", bin ? bin : "logbook",
-           cmd);
-  int st = system(full);
-  FILE *f = fopen("out.txt", "r");
-  lb_buf_reset(out);
-  if (f) {
-    char chunk[4096];
-    size_t k;
-    while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
-      lb_buf_add(out, chunk, k);
-    fclose(f);
-  }
-  if (!out->p)
-    lb_buf_adds(out, "");
-  ASSERT(WIFEXITED(st));
-  return WEXITSTATUS(st);
-}
-
 /* First cell of the first row of a query (trimmed), into val. */
 static void query1(const char *db, const char *sql, char *val, size_t n) {
   struct lb_buf out = LB_BUF_INIT;
   char cmd[2048];
   snprintf(cmd, sizeof cmd, "query %s \"%s\"", db, sql);
-  ASSERT_EQ_INT(run(cmd, &out), 0);
+  ASSERT_EQ_INT(lb_test_cli(cmd, &out), 0);
   /* header, dashes, then the row */
   const char *p = out.p;
   for (int i = 0; i < 2 && p; i++)
@@ -57,7 +36,7 @@ static void query1(const char *db, const char *sql, char *val, size_t n) {
 static void journals(const char *like) {
   struct lb_buf out = LB_BUF_INIT;
   char seq[32], sql[512], cmd[256];
-  ASSERT_EQ_INT(run("sim --journal demo.db -q --seed 1", &out), 0);
+  ASSERT_EQ_INT(lb_test_cli("sim --journal demo.db -q --seed 1", &out), 0);
   snprintf(sql, sizeof sql,
            "SELECT event_seq FROM decisions WHERE reason LIKE '%s' ORDER BY "
            "seq LIMIT 1",
@@ -65,7 +44,7 @@ static void journals(const char *like) {
   query1("demo.db", sql, seq, sizeof seq);
   ASSERT_EQ_INT(system("cp demo.db cut.db"), 0);
   snprintf(cmd, sizeof cmd, "journal truncate cut.db --after %s --force", seq);
-  ASSERT_EQ_INT(run(cmd, &out), 0);
+  ASSERT_EQ_INT(lb_test_cli(cmd, &out), 0);
   lb_buf_release(&out);
 }
 
@@ -96,14 +75,14 @@ TEST(explain_why_not_updated_partition) {
   update_revision("cut.db", rev, sizeof rev);
   old_pod("cut.db", rev, pod, sizeof pod);
   snprintf(cmd, sizeof cmd, "explain cut.db pod/default/%s", pod);
-  ASSERT_EQ_INT(run(cmd, &out), 0);
+  ASSERT_EQ_INT(lb_test_cli(cmd, &out), 0);
   ASSERT_CONTAINS(out.p, "answers:\n  why not updated yet: at revision web-");
   ASSERT_CONTAINS(out.p, "CloneSet web wants ");
   ASSERT_CONTAINS(out.p, rev);
   ASSERT_CONTAINS(out.p, "update holds at partition 3: 3 pod(s) stay at old "
                          "revisions");
   /* the rollout: numbers of the last status, and why it stands still */
-  ASSERT_EQ_INT(run("explain cut.db cloneset/default/web", &out), 0);
+  ASSERT_EQ_INT(lb_test_cli("explain cut.db cloneset/default/web", &out), 0);
   ASSERT_CONTAINS(out.p, "  rollout: replicas 8, updated 5 (expected 5)");
   ASSERT_CONTAINS(out.p, "  last acted, decision ");
   ASSERT_CONTAINS(out.p, "  since then, decision ");
@@ -118,12 +97,12 @@ TEST(explain_why_not_updated_max_unavailable) {
   update_revision("cut.db", rev, sizeof rev);
   old_pod("cut.db", rev, pod, sizeof pod);
   snprintf(cmd, sizeof cmd, "explain cut.db pod/default/%s", pod);
-  ASSERT_EQ_INT(run(cmd, &out), 0);
+  ASSERT_EQ_INT(lb_test_cli(cmd, &out), 0);
   ASSERT_CONTAINS(out.p, "why not updated yet: at revision web-");
   ASSERT_CONTAINS(out.p, "update waits: ");
   ASSERT_CONTAINS(out.p, "unavailable >= updateMaxUnavailable 2 "
                          "(maxUnavailable 2)");
-  ASSERT_EQ_INT(run("explain cut.db cloneset/default/web", &out), 0);
+  ASSERT_EQ_INT(lb_test_cli("explain cut.db cloneset/default/web", &out), 0);
   ASSERT_CONTAINS(out.p, "  since then, decision ");
   ASSERT_CONTAINS(out.p, "update waits: ");
   lb_buf_release(&out);
@@ -132,14 +111,14 @@ TEST(explain_why_not_updated_max_unavailable) {
 TEST(explain_why_deleted) {
   struct lb_buf out = LB_BUF_INIT;
   char pod[128], cmd[256];
-  ASSERT_EQ_INT(run("sim --journal demo.db -q --seed 1", &out), 0);
+  ASSERT_EQ_INT(lb_test_cli("sim --journal demo.db -q --seed 1", &out), 0);
   /* a pod replaced by the ReCreate rollout: labelled, then deleted */
   query1("demo.db",
          "SELECT name FROM actions WHERE kind = 'Pod' AND verb = 'patch' AND "
          "request LIKE '%specified-delete%' ORDER BY id LIMIT 1",
          pod, sizeof pod);
   snprintf(cmd, sizeof cmd, "explain demo.db pod/default/%s", pod);
-  ASSERT_EQ_INT(run(cmd, &out), 0);
+  ASSERT_EQ_INT(lb_test_cli(cmd, &out), 0);
   ASSERT_CONTAINS(out.p, "  why recreated (labelled "
                          "apps.kruise.io/specified-delete): decision ");
   ASSERT_CONTAINS(out.p, "by recreate: ");
@@ -155,7 +134,7 @@ TEST(explain_why_deleted) {
          "down:%' ORDER BY a.id LIMIT 1",
          pod, sizeof pod);
   snprintf(cmd, sizeof cmd, "explain demo.db pod/default/%s", pod);
-  ASSERT_EQ_INT(run(cmd, &out), 0);
+  ASSERT_EQ_INT(lb_test_cli(cmd, &out), 0);
   ASSERT_CONTAINS(out.p, "  why deleted: decision ");
   ASSERT_CONTAINS(out.p, "scale down: replicas 3, active 8, expected 3: "
                          "remove 5 (0 from old revisions), deleteReadyLimit");

@@ -448,26 +448,6 @@ TEST(golden_demo_seed1) { golden("demo", 1, "demo-seed1.txt"); }
 TEST(golden_rollout_seed2) { golden("rollout", 2, "rollout-seed2.txt"); }
 
 /* --- the CLI on good and damaged journals -------------------------------- */
-static int sh(const char *cmd, struct lb_buf *out) {
-  char full[8192];
-  const char *bin = getenv("LOGBOOK");
-  snprintf(full, sizeof full, "%s %s > out.txt 2>&1", bin ? bin : "logbook",
-           cmd);
-  int st = system(full);
-  FILE *f = fopen("out.txt", "r");
-  lb_buf_reset(out);
-  if (f) {
-    char chunk[4096];
-    size_t k;
-    while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
-      lb_buf_add(out, chunk, k);
-    fclose(f);
-  }
-  if (!out->p)
-    lb_buf_adds(out, "");
-  ASSERT(WIFEXITED(st)); /* never killed by a signal */
-  return WEXITSTATUS(st);
-}
 
 static void copy_prefix(const char *src, const char *dst, long keep) {
   FILE *in = fopen(src, "rb"), *o = fopen(dst, "wb");
@@ -487,12 +467,12 @@ static void copy_prefix(const char *src, const char *dst, long keep) {
 
 TEST(cli_sim_replay_query_explain) {
   struct lb_buf out = LB_BUF_INIT;
-  ASSERT_EQ_INT(sh("sim --journal c.db -q --seed 4", &out), 0);
-  ASSERT_EQ_INT(sh("sim --journal c.db -q", &out), 1);
+  ASSERT_EQ_INT(lb_test_cli("sim --journal c.db -q --seed 4", &out), 0);
+  ASSERT_EQ_INT(lb_test_cli("sim --journal c.db -q", &out), 1);
   ASSERT_CONTAINS(out.p, "already exists");
-  ASSERT_EQ_INT(sh("replay c.db", &out), 0);
+  ASSERT_EQ_INT(lb_test_cli("replay c.db", &out), 0);
   ASSERT_CONTAINS(out.p, "verified ");
-  ASSERT_EQ_INT(sh("journal check c.db", &out), 0);
+  ASSERT_EQ_INT(lb_test_cli("journal check c.db", &out), 0);
   ASSERT_CONTAINS(out.p, "ok: ");
   const char *views[] = {"pod_history",      "decisions_explained",
                          "action_log",       "failed_actions",
@@ -501,20 +481,21 @@ TEST(cli_sim_replay_query_explain) {
     char cmd[256];
     snprintf(cmd, sizeof cmd, "query c.db \"SELECT count(*) AS n FROM %s\"",
              views[i]);
-    ASSERT_EQ_INT(sh(cmd, &out), 0);
+    ASSERT_EQ_INT(lb_test_cli(cmd, &out), 0);
     ASSERT_CONTAINS(out.p, "(1 row)");
   }
-  ASSERT_EQ_INT(sh("query c.db \"SELECT seq, reason FROM decisions_explained "
-                   "WHERE reason LIKE 'scale up%' LIMIT 2\"",
-                   &out),
-                0);
+  ASSERT_EQ_INT(
+      lb_test_cli("query c.db \"SELECT seq, reason FROM decisions_explained "
+                  "WHERE reason LIKE 'scale up%' LIMIT 2\"",
+                  &out),
+      0);
   ASSERT_CONTAINS(out.p, "scale up: replicas 5");
-  ASSERT_EQ_INT(sh("query c.db \"SELEC 1\"", &out), 1);
+  ASSERT_EQ_INT(lb_test_cli("query c.db \"SELEC 1\"", &out), 1);
   ASSERT_CONTAINS(out.p, "syntax error");
-  ASSERT_EQ_INT(sh("query c.db \"DELETE FROM events\"", &out), 1);
-  ASSERT_EQ_INT(sh("explain c.db cloneset/default/web", &out), 0);
+  ASSERT_EQ_INT(lb_test_cli("query c.db \"DELETE FROM events\"", &out), 1);
+  ASSERT_EQ_INT(lb_test_cli("explain c.db cloneset/default/web", &out), 0);
   ASSERT_CONTAINS(out.p, "why: ");
-  ASSERT_EQ_INT(sh("explain c.db pod/default/nope", &out), 1);
+  ASSERT_EQ_INT(lb_test_cli("explain c.db pod/default/nope", &out), 1);
   ASSERT_CONTAINS(out.p, "never saw");
   /* a deleted pod's explanation names the decision that deleted it */
   struct lb_journal *j = open_ro("c.db");
@@ -527,7 +508,7 @@ TEST(cli_sim_replay_query_explain) {
   ASSERT_EQ_INT(nm.n, 1);
   char cmd[256];
   snprintf(cmd, sizeof cmd, "explain c.db pod/default/%s", nm.v[0]);
-  ASSERT_EQ_INT(sh(cmd, &out), 0);
+  ASSERT_EQ_INT(lb_test_cli(cmd, &out), 0);
   ASSERT_CONTAINS(out.p, "-> action");
   ASSERT_CONTAINS(out.p, ": delete Pod default/");
   ASSERT_CONTAINS(out.p, "DELETED");
@@ -539,36 +520,37 @@ TEST(cli_sim_replay_query_explain) {
 TEST(cli_refuses_damaged_journals) {
   struct lb_buf out = LB_BUF_INIT;
   struct stat st;
-  ASSERT_EQ_INT(sh("sim --journal good.db -q --scenario rollout", &out), 0);
+  ASSERT_EQ_INT(
+      lb_test_cli("sim --journal good.db -q --scenario rollout", &out), 0);
   ASSERT_OK(stat("good.db", &st));
   /* truncated at many offsets: a clear refusal, never a crash */
   for (long keep = 0; keep < st.st_size; keep += st.st_size / 9 + 1) {
     copy_prefix("good.db", "cut.db", keep);
-    int rc = sh("replay cut.db", &out);
+    int rc = lb_test_cli("replay cut.db", &out);
     ASSERT_EQ_INT(rc, 1);
     ASSERT(strlen(out.p) > 10);
-    rc = sh("journal check cut.db", &out);
+    rc = lb_test_cli("journal check cut.db", &out);
     ASSERT_EQ_INT(rc, 1);
   }
   copy_prefix("good.db", "cut.db", st.st_size - 1000);
-  sh("journal check cut.db", &out);
+  lb_test_cli("journal check cut.db", &out);
   ASSERT_CONTAINS(out.p, "torn tail");
   /* garbage */
   FILE *f = fopen("junk.db", "wb");
   for (int i = 0; i < 40000; i++)
     fputc((i * 7919) & 0xff, f);
   fclose(f);
-  ASSERT_EQ_INT(sh("replay junk.db", &out), 1);
-  ASSERT_EQ_INT(sh("journal check junk.db", &out), 1);
-  ASSERT_EQ_INT(sh("replay missing.db", &out), 1);
+  ASSERT_EQ_INT(lb_test_cli("replay junk.db", &out), 1);
+  ASSERT_EQ_INT(lb_test_cli("journal check junk.db", &out), 1);
+  ASSERT_EQ_INT(lb_test_cli("replay missing.db", &out), 1);
   ASSERT_CONTAINS(out.p, "missing.db");
   /* a tampered decision: check names the broken chain, replay diverges */
   ASSERT_EQ_INT(system("sqlite3 good.db \"UPDATE decisions SET canonical = "
                        "replace(canonical, 'scale', 'SCALE') WHERE seq = 3\""),
                 0);
-  ASSERT_EQ_INT(sh("journal check good.db", &out), 1);
+  ASSERT_EQ_INT(lb_test_cli("journal check good.db", &out), 1);
   ASSERT_CONTAINS(out.p, "decision seq 3");
-  ASSERT_EQ_INT(sh("replay good.db", &out), 1);
+  ASSERT_EQ_INT(lb_test_cli("replay good.db", &out), 1);
   ASSERT_CONTAINS(out.p, "DIVERGED at event seq");
   lb_buf_release(&out);
 }
