@@ -49,11 +49,41 @@ wh_registered() {
     kubectl get validatingwebhookconfiguration logbook-validating-webhook-configuration >/dev/null 2>&1
 }
 
-wh_setup_namespaces() {
-  kubectl get namespace "$WH_NS" >/dev/null 2>&1 || {
-    kubectl create namespace "$WH_NS" >/dev/null
-    kubectl label namespace "$WH_NS" "logbook-e2e-webhook=$NS" >/dev/null
+# wh_labelled_ns NAMESPACE LABEL-KEY: the namespace, labelled KEY=$NS
+wh_labelled_ns() {
+  kubectl get namespace "$1" >/dev/null 2>&1 || {
+    kubectl create namespace "$1" >/dev/null
+    kubectl label namespace "$1" "$2=$NS" >/dev/null
   }
+}
+
+# wh_test_config NAME FAILURE-POLICY REVIEW-VERSIONS LABEL-KEY [TIMEOUT]: a
+# test-only MutatingWebhookConfiguration sending pod CREATEs in namespaces
+# labelled LABEL-KEY=$NS to the manager's /mutate-pod
+wh_test_config() {
+  kubectl apply -f - >/dev/null <<YAML
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingWebhookConfiguration
+metadata:
+  name: logbook-e2e-$1
+webhooks:
+- name: $1.e2e.logbook.kruise.io
+  clientConfig:
+    url: https://127.0.0.1:$WH_PORT/mutate-pod
+    caBundle: $(base64 -w0 "$WH_CERTS/ca.crt")
+  rules:
+  - {operations: [CREATE], apiGroups: [""], apiVersions: [v1], resources: [pods]}
+  failurePolicy: $2
+  sideEffects: None${5:+
+  timeoutSeconds: $5}
+  admissionReviewVersions: [$3]
+  namespaceSelector:
+    matchLabels: {$4: "$NS"}
+YAML
+}
+
+wh_setup_namespaces() {
+  wh_labelled_ns "$WH_NS" logbook-e2e-webhook
   wait_for "webhook configurations registered by the manager" 30 wh_registered
 }
 
@@ -127,29 +157,8 @@ t_webhook_bad_requests_400() {
 # namespace lets it through. Then the manager comes back and creation works.
 t_webhook_down_failure_policy() {
   wh_setup_namespaces
-  kubectl get namespace "$WH_IGN_NS" >/dev/null 2>&1 || {
-    kubectl create namespace "$WH_IGN_NS" >/dev/null
-    kubectl label namespace "$WH_IGN_NS" "logbook-e2e-ignore=$NS" >/dev/null
-  }
-  kubectl apply -f - >/dev/null <<YAML
-apiVersion: admissionregistration.k8s.io/v1
-kind: MutatingWebhookConfiguration
-metadata:
-  name: logbook-e2e-ignore
-webhooks:
-- name: ignore.e2e.logbook.kruise.io
-  clientConfig:
-    url: https://127.0.0.1:$WH_PORT/mutate-pod
-    caBundle: $(base64 -w0 "$WH_CERTS/ca.crt")
-  rules:
-  - {operations: [CREATE], apiGroups: [""], apiVersions: [v1], resources: [pods]}
-  failurePolicy: Ignore
-  sideEffects: None
-  timeoutSeconds: 5
-  admissionReviewVersions: [v1]
-  namespaceSelector:
-    matchLabels: {logbook-e2e-ignore: "$NS"}
-YAML
+  wh_labelled_ns "$WH_IGN_NS" logbook-e2e-ignore
+  wh_test_config ignore Ignore v1 logbook-e2e-ignore 5
   # up: both namespaces admit, and the Ignore webhook is really called
   wh_pod up1 "$WH_NS" | kubectl create -f - >/dev/null
   wh_pod up2 "$WH_IGN_NS" | kubectl create -f - >/dev/null
@@ -195,28 +204,8 @@ t_webhook_cabundle_restored() {
 t_webhook_v1beta1_from_apiserver() {
   wh_setup_namespaces
   local ns=$NS-b1
-  kubectl get namespace "$ns" >/dev/null 2>&1 || {
-    kubectl create namespace "$ns" >/dev/null
-    kubectl label namespace "$ns" "logbook-e2e-v1beta1=$NS" >/dev/null
-  }
-  kubectl apply -f - >/dev/null <<YAML
-apiVersion: admissionregistration.k8s.io/v1
-kind: MutatingWebhookConfiguration
-metadata:
-  name: logbook-e2e-v1beta1
-webhooks:
-- name: v1beta1.e2e.logbook.kruise.io
-  clientConfig:
-    url: https://127.0.0.1:$WH_PORT/mutate-pod
-    caBundle: $(base64 -w0 "$WH_CERTS/ca.crt")
-  rules:
-  - {operations: [CREATE], apiGroups: [""], apiVersions: [v1], resources: [pods]}
-  failurePolicy: Fail
-  sideEffects: None
-  admissionReviewVersions: [v1beta1]
-  namespaceSelector:
-    matchLabels: {logbook-e2e-v1beta1: "$NS"}
-YAML
+  wh_labelled_ns "$ns" logbook-e2e-v1beta1
+  wh_test_config v1beta1 Fail v1beta1 logbook-e2e-v1beta1
   local rc=0
   wh_pod b1 "$ns" | kubectl create -f - >/dev/null || rc=$?
   kubectl delete mutatingwebhookconfiguration logbook-e2e-v1beta1 >/dev/null
