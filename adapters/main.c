@@ -45,7 +45,8 @@ static const char usage[] =
     "  nodesim [--kubeconfig F] [--nodes N] [--seed N]\n"
     "        fake kubelets for a real apiserver: bind pods, report them\n"
     "        Running/Ready, restart containers on image change (tests)\n"
-    "  replay F [--to SEQ] [--from-snapshot]\n"
+    "  replay F [--to SEQ] [--from-snapshot] [--full-recompute]\n"
+    "           [--check-aggregates]\n"
     "        re-run the reducers over journal F and verify every decision\n"
     "  explain F KIND/NS/NAME\n"
     "        events -> decisions -> actions that touched one object\n"
@@ -376,6 +377,10 @@ static int cmd_replay(int argc, char **argv) {
         return die_usage("--to needs a sequence number");
     } else if (!strcmp(argv[i], "--from-snapshot"))
       o.from_snapshot = INT64_MAX;
+    else if (!strcmp(argv[i], "--full-recompute"))
+      o.engine.full_recompute = 1;
+    else if (!strcmp(argv[i], "--check-aggregates"))
+      o.engine.check_aggregates = 1;
     else if (argv[i][0] == '-' || path)
       return die_usage("unknown option for replay");
     else

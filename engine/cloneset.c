@@ -28,8 +28,12 @@ struct rec {
   char update_rev[300], current_rev[300];
   char *rev_data; /* revision data of the template (malloc'd) */
   int collision_count;
-  struct lb_cs_podinfo *pi; /* active pods */
+  struct lb_cs_podinfo *pi; /* active pods (none on the fast path) */
   size_t n;
+  int n_active; /* active pods: r->n, or the aggregates' count */
+  /* fast path: no pod needs a look in this reconcile, so pi is empty and
+   * every count comes from the aggregates the fold keeps (cloneset_agg.c) */
+  const struct lb_cs_agg *agg;
   int inactive; /* owned pods terminating or finished */
   struct lb_cs_calc calc;
   struct lb_cs_status st; /* computed status (borrowed strings) */
@@ -43,15 +47,6 @@ struct rec {
 static int label_true(const struct lb_cloneset *cs, const char *key) {
   const char *v = lb_kv_get(cs->o.labels, key);
   return v && !strcmp(v, "true");
-}
-
-static int is_to_delete(const struct lb_cloneset *cs, const struct lb_pod *p) {
-  if (p->specified_delete)
-    return 1;
-  for (const char *n = cs->pods_to_delete; n && *n; n += strlen(n) + 1)
-    if (!strcmp(n, p->o.name))
-      return 1;
-  return 0;
 }
 
 /* Revision data as upstream stores it: a strategic-merge patch replacing
@@ -104,20 +99,15 @@ static void wake_at(struct rec *r, int64_t at) {
     r->c->wakeup_ms = at;
 }
 
-/* Unavailable whatever its Ready says (§3.2, §2): InPlaceUpdateReady
- * False (in-place update under way), an in-place grace record (then a
- * wakeup when it is due), or an unavailable-pod.kruise.io/ label. */
-static int held_unavailable(struct rec *r, const struct lb_pod *p) {
-  int held = p->ipu_false;
-  if (lb_inplace_grace_of(p)) {
-    int64_t due = 0;
-    if (lb_inplace_phase(p, r->update_rev, &due) == LB_IPU_GRACE &&
-        due > r->c->now) /* when due now, refresh() applies it */
-      wake_at(r, due);
-    held = 1;
-  }
-  held |= p->unavailable_label;
-  return held;
+/* A pod with an in-place grace record is unavailable whatever its Ready
+ * says (lb__cs_classify: not CAND); wake the CloneSet when the grace is
+ * due (when due now, refresh() applies it). */
+static void grace_wakeup(struct rec *r, const struct lb_pod *p) {
+  int64_t due = 0;
+  if (lb_inplace_grace_of(p) &&
+      lb_inplace_phase(p, r->update_rev, &due) == LB_IPU_GRACE &&
+      due > r->c->now)
+    wake_at(r, due);
 }
 
 static int collect(struct rec *r) {
@@ -128,18 +118,19 @@ static int collect(struct rec *r) {
     return LB_ENOMEM;
   for (size_t i = 0; i < cs->n_pods; i++) {
     struct lb_pod *p = cs->pods[i];
-    if (!lb_pod_active(p)) {
+    unsigned b = lb__cs_classify(cs->pods_to_delete, p, r->update_rev,
+                                 r->preparing_update_as_update, NULL);
+    if (!(b & LB_CSC_ACTIVE)) {
       r->inactive++;
       continue;
     }
     struct lb_cs_podinfo *x = &r->pi[r->n++];
     x->pod = p;
-    x->is_new = !strcmp(lb_pod_revision(p), r->update_rev);
-    x->scale_new = x->is_new || (r->preparing_update_as_update &&
-                                 p->lc_kind == LB_LCK_PREPARING_UPDATE);
-    x->predeleting = p->lc_kind == LB_LCK_PREPARING_DELETE;
-    x->to_delete = is_to_delete(cs, p);
-    x->ready = p->ready && p->phase == LB_PH_RUNNING;
+    x->is_new = !!(b & LB_CSC_NEW);
+    x->scale_new = !!(b & LB_CSC_SCALE_NEW);
+    x->predeleting = !!(b & LB_CSC_PREDELETING);
+    x->to_delete = !!(b & LB_CSC_TO_DELETE);
+    x->ready = !!(b & LB_CSC_READY);
     /* refresh_pod() of such a pod: lb_inplace_phase() NONE or STARTED (no
      * state, no grace), no InPlaceUpdateReady to set (no gate, or the
      * condition present and not False), no KruisePodReady gate, and a
@@ -150,17 +141,13 @@ static int collect(struct rec *r) {
         (!p->gate_ipu || (p->ipu_ready && !p->ipu_false)) &&
         (p->lc_kind == LB_LCK_NONE || p->lc_kind == LB_LCK_NORMAL ||
          p->lc_kind == LB_LCK_PREPARING_DELETE || p->lc_kind == LB_LCK_OTHER);
-    int held = held_unavailable(r, p); /* always: it also sets wakeups */
-    x->available = p->ready && p->phase == LB_PH_RUNNING &&
-                   (p->lc_kind == LB_LCK_NONE || p->lc_kind == LB_LCK_NORMAL) &&
-                   !held && r->c->now - p->ready_ms >= min_ready_ms;
-    if (p->ready && p->phase == LB_PH_RUNNING && !x->available &&
-        r->c->now - p->ready_ms < min_ready_ms) {
-      int64_t at = p->ready_ms + min_ready_ms; /* becomes available then */
-      if (!r->c->wakeup_ms || at < r->c->wakeup_ms)
-        r->c->wakeup_ms = at;
-    }
+    grace_wakeup(r, p);
+    x->available = (b & LB_CSC_CAND) && r->c->now - p->ready_ms >= min_ready_ms;
+    if ((b & LB_CSC_READY) && !x->available &&
+        r->c->now - p->ready_ms < min_ready_ms)
+      wake_at(r, p->ready_ms + min_ready_ms); /* becomes available then */
   }
+  r->n_active = (int)r->n;
   /* The engine keeps cs->pods sorted by name, so every loop below sees
    * pods by name and decisions never depend on arrival order (or on a
    * snapshot restore). */
@@ -200,9 +187,10 @@ static int rank_nodes(struct rec *r) {
 
 /* The §3.4 numbers, pods classed new by scale_new (scale_view) or by
  * is_new. */
-static void calc_with(struct rec *r, int scale_view, struct lb_cs_calc *out) {
+static void calc_in_of(const struct rec *r, int scale_view,
+                       struct lb_cs_calc_in *out) {
   struct lb_cs_calc_in in;
-  struct lb_cloneset *cs = r->cs;
+  const struct lb_cloneset *cs = r->cs;
   memset(&in, 0, sizeof in);
   in.replicas = cs->replicas;
   in.partition = cs->partition;
@@ -210,8 +198,26 @@ static void calc_with(struct rec *r, int scale_view, struct lb_cs_calc *out) {
   in.max_unavailable = cs->max_unavailable;
   in.scale_max_unavailable = cs->scale_max_unavailable;
   in.paused = cs->paused;
-  in.n_pods = (int)r->n;
+  in.n_pods = r->n_active;
   in.exclude_predeleting = label_true(cs, LB_LABEL_EXCLUDE_PREDELETE);
+  for (unsigned idx = 0; r->agg && idx < 16; idx++) {
+    /* the same sums over the aggregates' classes (LB_CSC_IDX) */
+    unsigned b = idx << 1;
+    int n = r->agg->n[idx], pred = !!(b & LB_CSC_PREDELETING),
+        del = !pred && (b & LB_CSC_TO_DELETE);
+    int unavail = !pred && !del ? n - r->agg->av[idx] : 0;
+    if (b & (scale_view ? LB_CSC_SCALE_NEW : LB_CSC_NEW)) {
+      in.new_total += n;
+      in.new_predeleting += pred ? n : 0;
+      in.new_to_delete += del ? n : 0;
+      in.new_unavailable += unavail;
+    } else {
+      in.old_total += n;
+      in.old_predeleting += pred ? n : 0;
+      in.old_to_delete += del ? n : 0;
+      in.old_unavailable += unavail;
+    }
+  }
   for (size_t i = 0; i < r->n; i++) {
     const struct lb_cs_podinfo *x = &r->pi[i];
     if (scale_view ? x->scale_new : x->is_new) {
@@ -226,6 +232,12 @@ static void calc_with(struct rec *r, int scale_view, struct lb_cs_calc *out) {
       in.old_unavailable += !x->predeleting && !x->to_delete && !x->available;
     }
   }
+  *out = in;
+}
+
+static void calc_with(struct rec *r, int scale_view, struct lb_cs_calc *out) {
+  struct lb_cs_calc_in in;
+  calc_in_of(r, scale_view, &in);
   lb_cs_calc(&in, out);
 }
 
@@ -617,7 +629,7 @@ static int scale_regret(struct rec *r) {
     return rc;
   for (size_t i = 0; i < r->n; i++)
     planned += r->pi[i].predeleting || r->pi[i].to_delete;
-  diff = r->cs->replicas - (int)r->n + planned;
+  diff = r->cs->replicas - r->n_active + planned;
   for (size_t i = 0; i < r->n && diff > 0 && !rc; i++) {
     const struct lb_cs_podinfo *x = &r->pi[i];
     if (!x->predeleting || x->to_delete || lb_lifecycle_marks_not_ready(&lc))
@@ -633,7 +645,7 @@ static int scale_regret(struct rec *r) {
                     "scale-up regret: replicas %d, active %d, %d planned "
                     "deletion(s): %d pod(s) (%s) PreparingDelete -> "
                     "PreparingNormal",
-                    r->cs->replicas, (int)r->n, planned, moved, b.p);
+                    r->cs->replicas, r->n_active, planned, moved, b.p);
   lb_buf_release(&b);
   lb_lifecycle_release(&lc);
   return rc ? rc : moved;
@@ -723,7 +735,7 @@ static int scale(struct rec *r) {
     lb_rctx_reasonf(r->c,
                     "scale up blocked: replicas %d, active %d, but "
                     "scaleStrategy.maxUnavailable %d <= unavailable %d",
-                    cs->replicas, (int)r->n, k->scale_max_unavailable,
+                    cs->replicas, r->n_active, k->scale_max_unavailable,
                     k->total_unavailable);
     free(v);
     /* nothing was created, so (as upstream) refresh and update still run:
@@ -731,7 +743,7 @@ static int scale(struct rec *r) {
     return 0;
   }
   if (k->scale_up > 0) {
-    int active = (int)r->n;
+    int active = r->n_active;
     int batch =
         r->c->opts->slow_start ? (active > 0 ? active : 1) : k->scale_up;
     if (batch > r->c->opts->max_batch)
@@ -777,7 +789,7 @@ static int scale(struct rec *r) {
                       "pods may be deleted only within deleteReadyLimit %d "
                       "(maxUnavailable %d + surplus %d - unavailable %d)",
                       nv, k->delete_ready_limit, k->max_unavailable,
-                      (int)r->n - cs->replicas, k->total_unavailable);
+                      r->n_active - cs->replicas, k->total_unavailable);
     free(v);
     return rc < 0 ? rc : 1; /* pending specified deletion blocks the rest */
   }
@@ -815,7 +827,7 @@ static int scale(struct rec *r) {
     lb_rctx_reasonf(r->c,
                     "scale down: replicas %d, active %d, expected %d: remove "
                     "%d (%d from old revisions), deleteReadyLimit %d",
-                    cs->replicas, (int)r->n, k->expected_total, k->scale_down,
+                    cs->replicas, r->n_active, k->expected_total, k->scale_down,
                     k->scale_down_old, k->delete_ready_limit);
     int d1 = delete_some(r, old, n_old, k->scale_down_old, &budget,
                          "scale down old revision");
@@ -1240,14 +1252,20 @@ static int str_eq(const char *a, const char *b) {
   return !strcmp(a ? a : "", b ? b : "");
 }
 
-static int status(struct rec *r) {
-  struct lb_cloneset *cs = r->cs;
-  struct lb_cs_status *s = &r->st, *o = &cs->status;
-  struct lb_buf sel = LB_BUF_INIT, body = LB_BUF_INIT;
-  int rc;
-  memset(s, 0, sizeof *s);
-  s->observed_generation = cs->o.generation;
-  s->replicas = (int)r->n;
+/* The pod counts of the status: from the pods looked at, or from the
+ * aggregates on the fast path. */
+static void status_counts(const struct rec *r, struct lb_cs_status *s) {
+  s->replicas = r->n_active;
+  for (unsigned idx = 0; r->agg && idx < 16; idx++) {
+    int is_new = !!((idx << 1) & LB_CSC_NEW);
+    s->available += r->agg->av[idx];
+    s->updated += is_new ? r->agg->n[idx] : 0;
+    s->updated_available += is_new ? r->agg->av[idx] : 0;
+  }
+  if (r->agg) {
+    s->ready = r->agg->ready_old + r->agg->ready_new;
+    s->updated_ready = r->agg->ready_new;
+  }
   for (size_t i = 0; i < r->n; i++) {
     const struct lb_cs_podinfo *x = &r->pi[i];
     int ready = x->ready; /* x->pod->ready && phase Running */
@@ -1257,6 +1275,16 @@ static int status(struct rec *r) {
     s->updated_ready += x->is_new && ready;
     s->updated_available += x->is_new && x->available;
   }
+}
+
+static int status(struct rec *r) {
+  struct lb_cloneset *cs = r->cs;
+  struct lb_cs_status *s = &r->st, *o = &cs->status;
+  struct lb_buf sel = LB_BUF_INIT, body = LB_BUF_INIT;
+  int rc;
+  memset(s, 0, sizeof *s);
+  status_counts(r, s);
+  s->observed_generation = cs->o.generation;
   s->expected_updated = cs->replicas - r->calc.partition;
   s->collision_count = r->collision_count;
   s->update_revision = r->update_rev;
@@ -1409,6 +1437,82 @@ static int ensure_revision(struct rec *r) {
   return 0;
 }
 
+/* check_aggregates: the fast path's numbers (calculation inputs in both
+ * views, status counts, wakeup) against a full look at every pod. */
+static int check_fast(struct rec *r) {
+  struct rec f = *r;
+  struct lb_cs_calc_in a, b;
+  struct lb_cs_status sa, sb;
+  int64_t fast_wakeup = r->c->wakeup_ms;
+  int rc, same = 1;
+  f.agg = NULL;
+  f.pi = NULL;
+  f.n = 0;
+  r->c->wakeup_ms = 0; /* nothing before look() sets a wakeup */
+  if ((rc = collect(&f))) {
+    free(f.pi);
+    return rc;
+  }
+  for (int view = 0; view < 2; view++) {
+    calc_in_of(r, view, &a);
+    calc_in_of(&f, view, &b);
+    same &= !memcmp(&a, &b, sizeof a);
+  }
+  memset(&sa, 0, sizeof sa);
+  memset(&sb, 0, sizeof sb);
+  status_counts(r, &sa);
+  status_counts(&f, &sb);
+  same &= !memcmp(&sa, &sb, sizeof sa) && r->c->wakeup_ms == fast_wakeup;
+  r->c->wakeup_ms = fast_wakeup;
+  free(f.pi);
+  return LB_ALWAYS(same) ? 0 : LB_EINVAL;
+}
+
+/* Chooses how this reconcile sees the pods, and calculates. The fast path
+ * (counts from the aggregates, no pod visited) when no step can act on or
+ * say anything about a single pod: no in-place grace pending; and, unless
+ * pod actions are in flight (then scale, refresh and update do not run),
+ * no PreparingDelete or to-delete pod, every pod quiet for refresh, and a
+ * calculation that neither scales nor updates. Else collect() looks at
+ * every pod, as full_recompute always does. */
+static int look(struct rec *r) {
+  struct lb_cloneset *cs = r->cs;
+  const struct lb_cs_agg *a;
+  int rc, planned = 0, busy = cs->inflight_pods != 0;
+  if (r->c->opts->full_recompute)
+    goto full;
+  if ((rc = lb__cs_agg_sync(cs, r->update_rev, r->preparing_update_as_update,
+                            r->c->now)))
+    return rc;
+  a = cs->agg;
+  r->n_active = 0;
+  for (unsigned idx = 0; idx < 16; idx++) {
+    r->n_active += a->n[idx];
+    if ((idx << 1) & (LB_CSC_PREDELETING | LB_CSC_TO_DELETE))
+      planned += a->n[idx];
+  }
+  if (a->grace || (!busy && (planned || a->not_quiet)))
+    goto full;
+  r->agg = a;
+  calculate(r);
+  if (!busy && (r->calc.scale_up > 0 || r->calc.scale_down > 0 ||
+                (r->calc.update_num > 0 && !cs->paused))) {
+    r->agg = NULL;
+    goto full;
+  }
+  if (!(r->pi = calloc(1, sizeof *r->pi)))
+    return LB_ENOMEM;
+  if (a->n_pend) /* the first to become available (collect()'s wakeup) */
+    wake_at(r, a->pend[0].due);
+  return r->c->opts->check_aggregates ? check_fast(r) : 0;
+full:
+  r->n_active = 0;
+  if ((rc = collect(r)))
+    return rc;
+  calculate(r);
+  return 0;
+}
+
 int lb_cloneset_reconcile(struct lb_rctx *c, struct lb_obj *o) {
   struct lb_cloneset *cs = (struct lb_cloneset *)o;
   struct rec r;
@@ -1426,9 +1530,8 @@ int lb_cloneset_reconcile(struct lb_rctx *c, struct lb_obj *o) {
     return 0;
   }
   if ((rc = failed_condition(&r, failed_verb)) ||
-      (rc = resolve_revisions(&r)) || (rc = collect(&r)))
+      (rc = resolve_revisions(&r)) || (rc = look(&r)))
     goto out;
-  calculate(&r);
   if ((rc = ensure_revision(&r)))
     goto out;
   /* revision history GC (revision.c) and, with disablePVCReuse, claims of
@@ -1455,8 +1558,8 @@ int lb_cloneset_reconcile(struct lb_rctx *c, struct lb_obj *o) {
         rc = acted;
         goto out;
       }
-      if (!acted && !r.calc.update_num && r.n == (size_t)cs->replicas)
-        lb_rctx_reasonf(c, "steady: %d/%d pods at %s, partition %d", (int)r.n,
+      if (!acted && !r.calc.update_num && r.n_active == cs->replicas)
+        lb_rctx_reasonf(c, "steady: %d/%d pods at %s, partition %d", r.n_active,
                         cs->replicas, r.update_rev, r.calc.partition);
     }
   }

@@ -121,4 +121,76 @@ struct lb_rctx;
 int lb__cs_predownload(struct lb_rctx *c, struct lb_cloneset *cs,
                        const char *current_rev, const char *update_rev);
 
+/* --- aggregates (cloneset_agg.c) ----------------------------------------
+ * The counts one reconcile needs, kept per CloneSet by the fold so that a
+ * reconcile with nothing to do on any pod costs O(1) instead of O(pods).
+ * Derived state: not in snapshots or the digest; built from all pods by the
+ * first reconcile that wants it and whenever what it was computed for (the
+ * update revision, podsToDelete, minReadySeconds, spec.lifecycle, the
+ * PreparingUpdateAsUpdate gate) no longer matches the CloneSet, or time went
+ * back. Every rule is lb__cs_classify(), which collect() calls too. */
+
+/* Class bits of one owned pod (0 for an inactive pod). */
+enum {
+  LB_CSC_ACTIVE = 1 << 0,      /* lb_pod_active */
+  LB_CSC_NEW = 1 << 1,         /* at the update revision */
+  LB_CSC_SCALE_NEW = 1 << 2,   /* new for the scale arithmetic */
+  LB_CSC_PREDELETING = 1 << 3, /* lifecycle PreparingDelete */
+  LB_CSC_TO_DELETE = 1 << 4,   /* specified-delete label or podsToDelete */
+  LB_CSC_READY = 1 << 5,       /* Ready and Running */
+  LB_CSC_CAND = 1 << 6,        /* available once Ready for minReadySeconds */
+  LB_CSC_QUIET = 1 << 7,       /* refresh_pod() acts and says nothing,
+                                  whatever the time and the calculation */
+  LB_CSC_GRACE = 1 << 8,       /* in-place grace record (a timed wakeup) */
+  LB_CSC_LC = 1 << 9           /* QUIET was computed (lc given) */
+};
+struct lb_lifecycle;
+/* The class of p at update_rev, pods_to_delete the CloneSet's packed
+ * scaleStrategy.podsToDelete; puau = the PreparingUpdateAsUpdate
+ * gate; lc = the CloneSet's parsed lifecycle, or NULL to leave QUIET out.
+ * Pure: depends on nothing else (not on time). */
+unsigned lb__cs_classify(const char *pods_to_delete, const struct lb_pod *p,
+                         const char *update_rev, int puau,
+                         const struct lb_lifecycle *lc);
+
+/* Index of the counters by class: NEW | SCALE_NEW | PREDELETING |
+ * TO_DELETE, shifted down to 0..15. */
+#define LB_CSC_IDX(bits) (((bits) >> 1) & 15u)
+
+struct lb_cs_pending { /* a Ready pod not yet Ready for minReadySeconds */
+  int64_t due;         /* ready_ms + minReadySeconds */
+  const struct lb_pod *pod;
+  unsigned bits;
+};
+struct lb_cs_agg {
+  int valid; /* 0: rebuild before use (built for other inputs, or
+                an allocation failed in the fold) */
+  char *rev; /* update revision it was built for */
+  char *pods_to_delete, *lifecycle_json; /* copies of what it was built for */
+  int min_ready_seconds, puau;
+  struct lb_lifecycle *lc; /* lifecycle_json parsed (malformed: no hooks) */
+  int64_t settled_at;      /* Ready pods with due <= this are in av[] */
+  int n[16];               /* active pods by LB_CSC_IDX */
+  int av[16];              /* available pods (as of settled_at) by LB_CSC_IDX */
+  int ready_old, ready_new;   /* Ready and Running, by NEW */
+  int not_quiet;              /* active pods refresh may act on */
+  int grace;                  /* active pods with an in-place grace record */
+  struct lb_cs_pending *pend; /* Ready pods with due > settled_at, sorted
+                                 by (due, name) */
+  size_t n_pend, cap_pend;
+};
+/* Fold hooks (engine.c): p joins or leaves cs->pods. Never fail: an
+ * allocation failure only invalidates the aggregates. */
+void lb__cs_agg_pod_add(struct lb_cloneset *cs, struct lb_pod *p);
+void lb__cs_agg_pod_del(struct lb_cloneset *cs, struct lb_pod *p);
+void lb__cs_agg_free(struct lb_cs_agg *a);
+/* Makes cs->agg valid for these inputs and settled at now (pending pods
+ * due by now counted available). Returns 0 or LB_ENOMEM. */
+int lb__cs_agg_sync(struct lb_cloneset *cs, const char *update_rev, int puau,
+                    int64_t now);
+/* check_aggregates: recomputes a valid cs->agg from all pods (same inputs,
+ * same settled_at) and compares; 0 when equal, LB_EINVAL (after
+ * LB_ALWAYS) when the fold let them drift, LB_ENOMEM. */
+int lb__cs_agg_check(const struct lb_cloneset *cs);
+
 #endif

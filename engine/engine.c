@@ -11,6 +11,7 @@
 #include <xxhash.h>
 
 #include "admission.h"
+#include "cloneset.h"
 #include "err.h"
 #include "map.h"
 #include "obj.h"
@@ -51,12 +52,17 @@ static void key_of(char *out, size_t n, const char *kind, const char *ns,
 }
 #define KEYLEN 800
 
+static int check_all; /* lb_engine_check_all(): a debugging switch */
+
+void lb_engine_check_all(int on) { check_all = on; }
+
 int lb_engine_new(const struct lb_engine_opts *opts, struct lb_engine **out) {
   struct lb_engine *e = calloc(1, sizeof *e);
   struct lb_engine_opts dflt = LB_ENGINE_OPTS_INIT;
   if (!e)
     return LB_ENOMEM;
   e->opts = opts ? *opts : dflt;
+  e->opts.check_aggregates |= check_all;
   lb_map_init(&e->objs);
   lb_map_init(&e->owners);
   lb_map_init(&e->reconciled);
@@ -235,6 +241,7 @@ static int cs_link(struct lb_cloneset *c, struct lb_obj *o) {
     memmove(&c->pods[at + 1], &c->pods[at], (c->n_pods - at) * sizeof *c->pods);
     c->pods[at] = (struct lb_pod *)o;
     c->n_pods++;
+    lb__cs_agg_pod_add(c, (struct lb_pod *)o);
     /* invariant: strictly increasing names (checked at the neighbours) */
     if (LB_NEVER((at > 0 && strcmp(c->pods[at - 1]->o.name, o->name) >= 0) ||
                  (at + 1 < c->n_pods &&
@@ -258,6 +265,7 @@ static void cs_unlink(struct lb_obj *o) {
     return;
   if (o->kind == LB_KIND_POD) {
     size_t at = o->owner_idx;
+    lb__cs_agg_pod_del(c, (struct lb_pod *)o);
     c->n_pods--;
     memmove(&c->pods[at], &c->pods[at + 1], (c->n_pods - at) * sizeof *c->pods);
     for (size_t i = at; i < c->n_pods; i++)
@@ -276,9 +284,11 @@ static void cs_replace(struct lb_obj *old, struct lb_obj *o) {
   struct lb_cloneset *c = old->owner;
   o->owner = c;
   o->owner_idx = old->owner_idx;
-  if (o->kind == LB_KIND_POD)
+  if (o->kind == LB_KIND_POD) {
+    lb__cs_agg_pod_del(c, (struct lb_pod *)old);
     c->pods[o->owner_idx] = (struct lb_pod *)o;
-  else
+    lb__cs_agg_pod_add(c, (struct lb_pod *)o);
+  } else
     c->owned[o->owner_idx] = o;
   old->owner = NULL;
 }
@@ -286,6 +296,8 @@ static void cs_replace(struct lb_obj *old, struct lb_obj *o) {
 static void unlink_obj(struct lb_engine *e, struct lb_obj *o) {
   if (o->kind == LB_KIND_CLONESET) {
     struct lb_cloneset *c = (struct lb_cloneset *)o;
+    lb__cs_agg_free(c->agg); /* nothing left to count */
+    c->agg = NULL;
     while (c->n_pods)
       cs_unlink(&c->pods[c->n_pods - 1]->o);
     while (c->n_owned)
@@ -361,8 +373,10 @@ static int upsert(struct lb_engine *e, struct lb_obj *o) {
       c->owned = oc->owned;
       c->n_owned = oc->n_owned;
       c->cap_owned = oc->cap_owned;
+      c->agg = oc->agg; /* the reconcile checks what it was built for */
       oc->pods = NULL;
       oc->owned = NULL;
+      oc->agg = NULL;
       oc->n_pods = oc->cap_pods = oc->n_owned = oc->cap_owned = 0;
       c->inflight_pods = oc->inflight_pods;
       c->inflight_status = oc->inflight_status;
@@ -763,6 +777,17 @@ out:
   return rc;
 }
 
+/* Every CloneSet's aggregates against a recount (order-free: each check
+ * stands alone and decides nothing). */
+static int check_aggregates(struct lb_engine *e) {
+  size_t i = 0;
+  void *v;
+  int rc = 0;
+  while (!rc && lb_map_next(&e->owners, &i, NULL, &v))
+    rc = lb__cs_agg_check(v);
+  return rc;
+}
+
 int lb_engine_apply(struct lb_engine *e, struct lb_event *ev,
                     struct lb_decisions *out) {
   const char **keys;
@@ -780,6 +805,8 @@ int lb_engine_apply(struct lb_engine *e, struct lb_event *ev,
       return rc;
   }
   if ((rc = fold(e, ev)))
+    return rc;
+  if (e->opts.check_aggregates && (rc = check_aggregates(e)))
     return rc;
   if (ev->source == LB_SRC_ADMISSION && ev->type == LB_EV_REVIEW &&
       (rc = lb_admission_review(e, ev, out)))

@@ -39,9 +39,21 @@ struct lb_engine_opts {
   int crd_cascading;       /* DeletionProtectionForCRDCascadingGate (1) */
   int pub_delete_gate;     /* PodUnavailableBudgetDeleteGate (1) */
   int pub_update_gate;     /* PodUnavailableBudgetUpdateGate (1) */
+  /* How, never what: these two change no decision (the tests prove it).
+   * full_recompute: every CloneSet reconcile looks at every pod, ignoring
+   * the aggregates the fold keeps (cloneset_agg.c) (0). check_aggregates:
+   * after every fold, recompute the aggregates from all pods and compare,
+   * and compare a fast reconcile's numbers with a full look; a difference
+   * is a bug (LB_ALWAYS) and lb_engine_apply returns LB_EINVAL (0). */
+  int full_recompute;
+  int check_aggregates;
 };
 #define LB_ENGINE_OPTS_INIT                                                    \
-  { 1, 500, 1, 1, 1, 1 }
+  { 1, 500, 1, 1, 1, 1, 0, 0 }
+/* Turns check_aggregates on for every engine this process creates from
+ * now on, whatever its opts (the test runner does, so `make test` checks
+ * every fold). Not for production use: it costs O(pods) per event. */
+void lb_engine_check_all(int on);
 
 int lb_engine_new(const struct lb_engine_opts *opts, struct lb_engine **out);
 void lb_engine_free(struct lb_engine *e);

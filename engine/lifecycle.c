@@ -256,16 +256,22 @@ int lb_lifecycle_before_update(const struct lb_lifecycle *lc,
 }
 
 /* --- KruisePodReady ----------------------------------------------------- */
-int lb_lifecycle_podready_message(const struct lb_lifecycle *lc,
-                                  const char *state, struct lb_buf *msg) {
-  const char *key = NULL;
+/* The not-ready key the lifecycle puts on a pod in `state`, or NULL. */
+static const char *podready_key(const struct lb_lifecycle *lc,
+                                const char *state) {
   if (!strcmp(state, LB_LC_PREPARING_DELETE) && lc->pre_delete.set &&
       lc->pre_delete.mark_not_ready)
-    key = "preDeleteHook";
-  else if ((!strcmp(state, LB_LC_PREPARING_UPDATE) ||
-            !strcmp(state, LB_LC_UPDATING)) &&
-           lc->in_place_update.set && lc->in_place_update.mark_not_ready)
-    key = "preUpdateHook";
+    return "preDeleteHook";
+  if ((!strcmp(state, LB_LC_PREPARING_UPDATE) ||
+       !strcmp(state, LB_LC_UPDATING)) &&
+      lc->in_place_update.set && lc->in_place_update.mark_not_ready)
+    return "preUpdateHook";
+  return NULL;
+}
+
+int lb_lifecycle_podready_message(const struct lb_lifecycle *lc,
+                                  const char *state, struct lb_buf *msg) {
+  const char *key = podready_key(lc, state);
   if (!key) {
     lb_buf_adds(msg, "[]");
     return 0;
@@ -274,16 +280,23 @@ int lb_lifecycle_podready_message(const struct lb_lifecycle *lc,
   return 1;
 }
 
+int lb_lifecycle_podready_due(const struct lb_lifecycle *lc,
+                              const struct lb_pod *p) {
+  const char *have = p->kpr_ready;
+  if (!p->gate_kpr)
+    return 0;
+  return !have ||
+         strcmp(have, podready_key(lc, lb_lifecycle_state(p)) ? "False"
+                                                              : "True") != 0;
+}
+
 int lb_lifecycle_podready_conds(const struct lb_lifecycle *lc,
                                 const struct lb_pod *p, int64_t now,
                                 struct lb_buf *conds) {
   struct lb_buf msg = LB_BUF_INIT;
-  const char *have = p->kpr_ready;
   int keys, appended = 0;
-  if (!p->gate_kpr)
-    return 0;
-  keys = lb_lifecycle_podready_message(lc, lb_lifecycle_state(p), &msg);
-  if (!have || strcmp(have, keys ? "False" : "True")) {
+  if (lb_lifecycle_podready_due(lc, p)) {
+    keys = lb_lifecycle_podready_message(lc, lb_lifecycle_state(p), &msg);
     lb_inplace_cond_json(conds, LB_COND_KRUISE_POD_READY, !keys, NULL,
                          msg.p ? msg.p : "[]", now);
     if (keys) /* drain traffic now; kubelet recomputes Ready later */

@@ -134,5 +134,10 @@ int lb_lifecycle_podready_message(const struct lb_lifecycle *lc,
 int lb_lifecycle_podready_conds(const struct lb_lifecycle *lc,
                                 const struct lb_pod *p, int64_t now,
                                 struct lb_buf *conds);
+/* Whether lb_lifecycle_podready_conds would append anything for p (the
+ * pod has the gate and its KruisePodReady differs from what its state
+ * asks): the same rule without the body, for the CloneSet aggregates. */
+int lb_lifecycle_podready_due(const struct lb_lifecycle *lc,
+                              const struct lb_pod *p);
 
 #endif

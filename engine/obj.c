@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cloneset.h"
 #include "err.h"
 #include "fastdecode.h"
 #include "inplace.h"
@@ -1037,6 +1038,7 @@ void lb_obj_free(struct lb_obj *o) {
     free(c->scatter_json);
     free(c->pods);
     free(c->owned);
+    lb__cs_agg_free(c->agg);
   } else if (o->kind == LB_KIND_CREV) {
     free(((struct lb_crev *)o)->data);
   } else if (o->kind == LB_KIND_PUB) {

@@ -111,6 +111,7 @@ struct lb_ctr_status {
 };
 
 struct lb_cloneset;
+struct lb_cs_agg;
 struct lb_pod {
   struct lb_obj o;
   char *node;            /* spec.nodeName, NULL = unscheduled */
@@ -146,6 +147,9 @@ struct lb_pod {
   unsigned char
       ipu_false;         /* ipu_ready is "False" (in-place update under way) */
   unsigned char lc_kind; /* enum lb_lc_kind of `lc` */
+  /* engine bookkeeping, not decoded: the class bits this pod was counted
+   * with in its owner's aggregates (cloneset.h LB_CSC_*) */
+  unsigned short cs_class;
 };
 
 /* The lifecycle state label as a number (lifecycle.h LB_LC_* names). */
@@ -215,6 +219,9 @@ struct lb_cloneset {
   int failed_verb; /* verb of an own action whose outcome just failed; set
                       by the fold, read and cleared by the reconcile of the
                       same event (FailedScale/FailedUpdate), never kept */
+  /* derived counts over the pods (cloneset_agg.c), kept by the fold; never
+   * encoded, rebuilt when absent */
+  struct lb_cs_agg *agg;
   union { /* the engine reads .own; cloneset.c reads the fields directly */
     struct lb_owner own;
     struct {

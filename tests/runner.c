@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../engine/engine.h"
 #include "../engine/err.h"
 #include "../engine/util.h"
 #include "test.h"
@@ -92,6 +93,9 @@ int main(int argc, char **argv) {
   int list = 0, timeout = 0, i, first = 1;
   setenv("TZ", "UTC", 1);
   tzset();
+  /* every engine of every test checks the CloneSet aggregates after each
+   * fold (engine.h check_aggregates) */
+  lb_engine_check_all(1);
   const char *r = getenv("LB_ROOT");
   if (r)
     snprintf(root, sizeof root, "%s", r);
