@@ -170,8 +170,11 @@ struct lb_cs_agg {
   int min_ready_seconds, puau;
   struct lb_lifecycle *lc; /* lifecycle_json parsed (malformed: no hooks) */
   int64_t settled_at;      /* Ready pods with due <= this are in av[] */
-  int n[16];               /* active pods by LB_CSC_IDX */
-  int av[16];              /* available pods (as of settled_at) by LB_CSC_IDX */
+  /* >= the due of every pod in av[]: av[] is right for any now >= max_due
+   * (a reconcile at an earlier now, time having gone back, rebuilds) */
+  int64_t max_due;
+  int n[16];  /* active pods by LB_CSC_IDX */
+  int av[16]; /* available pods (as of settled_at) by LB_CSC_IDX */
   int ready_old, ready_new;   /* Ready and Running, by NEW */
   int not_quiet;              /* active pods refresh may act on */
   int grace;                  /* active pods with an in-place grace record */

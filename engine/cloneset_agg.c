@@ -7,8 +7,9 @@
  * available from due = ready_ms + minReadySeconds on. Ready pods with due <=
  * settled_at are in the counters av[]; the others wait in pend[] sorted by
  * (due, name). lb__cs_agg_sync(now) moves the due ones over (now >=
- * settled_at) or rebuilds (time went back); pend[0].due is then the
- * minReadySeconds wakeup collect() would compute. Everything here is a
+ * settled_at), or rebuilds when time went back before max_due (a counted
+ * pod would not be available yet); pend[0].due is then the minReadySeconds
+ * wakeup collect() would compute. Everything here is a
  * function of the folded events: no clock, no hash order. */
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +122,8 @@ static int count(struct lb_cs_agg *a, const struct lb_pod *p, unsigned b,
   int64_t due = due_of(a, p);
   if (due <= a->settled_at) {
     a->av[idx] += (b & LB_CSC_CAND) ? sign : 0;
+    if (due > a->max_due)
+      a->max_due = due;
     return 0;
   }
   size_t at = append ? a->n_pend : pend_lower(a, due, p->o.name);
@@ -236,7 +239,7 @@ static int build(struct lb_cs_agg *a, const struct lb_cloneset *cs,
     return LB_ENOMEM;
   a->puau = puau;
   a->min_ready_seconds = min_ready_seconds;
-  a->settled_at = now;
+  a->settled_at = a->max_due = now;
   /* as lifecycle_of() in cloneset.c: a malformed lifecycle has no hooks */
   rc = lb_lifecycle_parse(lifecycle_json, a->lc, &why);
   if (rc == LB_EPARSE) {
@@ -278,12 +281,16 @@ int lb__cs_agg_sync(struct lb_cloneset *cs, const char *update_rev, int puau,
   struct lb_cs_agg *a = cs->agg;
   if (!a && !(a = cs->agg = calloc(1, sizeof *a)))
     return LB_ENOMEM;
-  if (!a->valid || now < a->settled_at || !same_inputs(a, cs, update_rev, puau))
+  if (!a->valid || now < a->max_due || !same_inputs(a, cs, update_rev, puau))
     return rebuild(cs, update_rev, puau, now);
+  if (now < a->settled_at) /* time went back, but not before any settled */
+    return 0;              /* due: av[] and pend[] are right for now too */
   size_t k = 0;
   while (k < a->n_pend && a->pend[k].due <= now) {
     if (a->pend[k].bits & LB_CSC_CAND)
       a->av[LB_CSC_IDX(a->pend[k].bits)]++;
+    if (a->pend[k].due > a->max_due)
+      a->max_due = a->pend[k].due;
     k++;
   }
   if (k) {
