@@ -175,9 +175,16 @@ struct lb_cs_agg {
   int64_t max_due;
   int n[16];  /* active pods by LB_CSC_IDX */
   int av[16]; /* available pods (as of settled_at) by LB_CSC_IDX */
-  int ready_old, ready_new;   /* Ready and Running, by NEW */
-  int not_quiet;              /* active pods refresh may act on */
-  int grace;                  /* active pods with an in-place grace record */
+  int ready_old, ready_new; /* Ready and Running, by NEW */
+  int not_quiet;            /* active pods refresh may act on */
+  int grace;                /* active pods with an in-place grace record */
+  /* owned pods (active or not) by the short hash of their revision label
+   * (what lb_rev_gc() asks: is a revision still carried by a pod) */
+  struct lb_cs_revcount {
+    char *hash;
+    int n;
+  } * revs;
+  size_t n_revs, cap_revs;
   struct lb_cs_pending *pend; /* Ready pods with due > settled_at, sorted
                                  by (due, name) */
   size_t n_pend, cap_pend;
@@ -195,5 +202,8 @@ int lb__cs_agg_sync(struct lb_cloneset *cs, const char *update_rev, int puau,
  * same settled_at) and compares; 0 when equal, LB_EINVAL (after
  * LB_ALWAYS) when the fold let them drift, LB_ENOMEM. */
 int lb__cs_agg_check(const struct lb_cloneset *cs);
+/* Owned pods whose revision label has this short hash (the part after the
+ * last '-'), or -1 when cs->agg is not valid (then count them). */
+int lb__cs_agg_rev_pods(const struct lb_cloneset *cs, const char *short_hash);
 
 #endif

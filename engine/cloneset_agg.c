@@ -101,12 +101,54 @@ static size_t pend_lower(const struct lb_cs_agg *a, int64_t due,
   return lo;
 }
 
+static const char *short_hash(const char *rev) {
+  const char *dash = strrchr(rev, '-');
+  return dash ? dash + 1 : rev; /* as lb_rev_short_hash() */
+}
+
+/* The owned pod's revision in revs[] (any pod, active or not). */
+static int count_rev(struct lb_cs_agg *a, const struct lb_pod *p, int sign) {
+  const char *rev = lb_pod_revision(p), *sh;
+  size_t i;
+  if (!*rev)
+    return 0;
+  sh = short_hash(rev);
+  for (i = 0; i < a->n_revs && strcmp(a->revs[i].hash, sh); i++)
+    ;
+  if (sign < 0) {
+    if (LB_NEVER(i == a->n_revs))
+      return LB_EINVAL;
+    if (--a->revs[i].n == 0) {
+      free(a->revs[i].hash);
+      a->revs[i] = a->revs[--a->n_revs];
+    }
+    return 0;
+  }
+  if (i == a->n_revs) {
+    if (a->n_revs == a->cap_revs) {
+      size_t nc = a->cap_revs ? a->cap_revs * 2 : 4;
+      struct lb_cs_revcount *nr = realloc(a->revs, nc * sizeof *nr);
+      if (!nr)
+        return LB_ENOMEM;
+      a->revs = nr;
+      a->cap_revs = nc;
+    }
+    if (!(a->revs[i].hash = lb_strdup(sh)))
+      return LB_ENOMEM;
+    a->revs[i].n = 0;
+    a->n_revs++;
+  }
+  a->revs[i].n++;
+  return 0;
+}
+
 /* append: during a rebuild (sorted once at the end). Returns 0 or
  * LB_ENOMEM / LB_EINVAL (the aggregates are then invalid). */
 static int count(struct lb_cs_agg *a, const struct lb_pod *p, unsigned b,
                  int sign, int append) {
-  if (!(b & LB_CSC_ACTIVE))
-    return 0;
+  int rc = count_rev(a, p, sign);
+  if (rc || !(b & LB_CSC_ACTIVE))
+    return rc;
   unsigned idx = LB_CSC_IDX(b);
   a->n[idx] += sign;
   if (b & LB_CSC_READY) {
@@ -180,12 +222,31 @@ static void params_release(struct lb_cs_agg *a) {
   a->lc = NULL;
 }
 
+static void revs_release(struct lb_cs_agg *a) {
+  for (size_t i = 0; i < a->n_revs; i++)
+    free(a->revs[i].hash);
+  free(a->revs);
+  a->revs = NULL;
+  a->n_revs = a->cap_revs = 0;
+}
+
 void lb__cs_agg_free(struct lb_cs_agg *a) {
   if (!a)
     return;
   params_release(a);
+  revs_release(a);
   free(a->pend);
   free(a);
+}
+
+int lb__cs_agg_rev_pods(const struct lb_cloneset *cs, const char *sh) {
+  const struct lb_cs_agg *a = cs->agg;
+  if (!a || !a->valid)
+    return -1;
+  for (size_t i = 0; i < a->n_revs; i++)
+    if (!strcmp(a->revs[i].hash, sh))
+      return a->revs[i].n;
+  return 0;
 }
 
 /* Bytes of a packed list without its final terminator; NULL and the empty
@@ -267,6 +328,7 @@ static int rebuild(struct lb_cloneset *cs, const char *rev, int puau,
   struct lb_cs_pending *pend = a->pend;
   size_t cap = a->cap_pend;
   params_release(a);
+  revs_release(a);
   memset(a, 0, sizeof *a);
   a->pend = pend; /* keep the buffer */
   a->cap_pend = cap;
@@ -312,6 +374,7 @@ int lb__cs_agg_check(const struct lb_cloneset *cs) {
              a->min_ready_seconds, a->settled_at, 0);
   if (rc) {
     params_release(&f);
+    revs_release(&f);
     free(f.pend);
     return rc;
   }
@@ -322,11 +385,15 @@ int lb__cs_agg_check(const struct lb_cloneset *cs) {
   for (size_t i = 0; same && i < f.n_pend; i++)
     same = f.pend[i].due == a->pend[i].due && f.pend[i].pod == a->pend[i].pod &&
            f.pend[i].bits == a->pend[i].bits;
+  same = same && f.n_revs == a->n_revs;
+  for (size_t i = 0; same && i < f.n_revs; i++)
+    same = lb__cs_agg_rev_pods(cs, f.revs[i].hash) == f.revs[i].n;
   for (size_t i = 0; same && i < cs->n_pods; i++)
     same =
         cs->pods[i]->cs_class ==
         lb__cs_classify(a->pods_to_delete, cs->pods[i], a->rev, a->puau, f.lc);
   params_release(&f);
+  revs_release(&f);
   free(f.pend);
   return LB_ALWAYS(same) ? 0 : LB_EINVAL;
 }

@@ -172,6 +172,11 @@ static int is_live(const struct lb_cloneset *cs, const struct lb_crev *r,
   const char *sh = lb_rev_short_hash(r->o.name);
   if (!strcmp(r->o.name, current_rev) || !strcmp(r->o.name, update_rev))
     return 1;
+  /* the fold's count of pods by revision hash (cloneset_agg.c), when kept:
+   * the same question without visiting every pod */
+  int n = lb__cs_agg_rev_pods(cs, sh);
+  if (n >= 0)
+    return n > 0;
   for (size_t i = 0; i < cs->n_pods; i++) {
     const char *pr = lb_pod_revision(cs->pods[i]);
     if (*pr && (!strcmp(pr, r->o.name) || !strcmp(lb_rev_short_hash(pr), sh)))

@@ -52,6 +52,7 @@ struct pod {
 struct cs {
   int exists, rv, gen, replicas, image, partition, max_unavail, max_surge;
   int paused, min_ready, lifecycle, utype, puau, exclude, del_mask;
+  int history;
 };
 
 struct world {
@@ -175,14 +176,15 @@ static char *cs_json(const struct cs *c) {
     lb_buf_adds(&b, ",\"" LB_LABEL_EXCLUDE_PREDELETE "\":\"true\"");
   lb_buf_addf(&b,
               "}},\"spec\":{\"replicas\":%d,\"minReadySeconds\":%d,"
+              "\"revisionHistoryLimit\":%d,"
               "\"selector\":{\"matchLabels\":{\"app\":\"web\"}},\"template\":{"
               "\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":{"
               "\"containers\":[{\"image\":\"%s\",\"name\":\"c\"}]}},"
               "\"updateStrategy\":{\"type\":\"%s\",\"partition\":%d,"
               "\"maxUnavailable\":%d,\"maxSurge\":%d,\"paused\":%s},"
               "\"scaleStrategy\":{\"podsToDelete\":[",
-              c->replicas, c->min_ready, images[c->image], utypes[c->utype],
-              c->partition, c->max_unavail, c->max_surge,
+              c->replicas, c->min_ready, c->history, images[c->image],
+              utypes[c->utype], c->partition, c->max_unavail, c->max_surge,
               c->paused ? "true" : "false");
   for (int i = 0, n = 0; i < NPODS; i++)
     if (c->del_mask & (1 << i))
@@ -190,6 +192,31 @@ static char *cs_json(const struct cs *c) {
   lb_buf_addf(&b, "]}%s}}", lifecycles[c->lifecycle]);
   ASSERT(!b.err);
   return lb_buf_detach(&b, NULL);
+}
+
+static void both(struct world *w, int src, int type, const char *body,
+                 const struct lb_action *answer, int status);
+
+/* A ControllerRevision of the CloneSet: k = 0, 1 the two images' (their
+ * real names and data), 2 "web-other" (a revision label some pods carry),
+ * 3.. dead ones. */
+static void put_crev(struct world *w, int k) {
+  char name[64], body[1024];
+  const char *image = k < 2 ? images[k] : "nginx:0";
+  if (k < 2)
+    rev_name(k, name, sizeof name);
+  else
+    snprintf(name, sizeof name, k == 2 ? "web-other" : "web-dead%d", k);
+  snprintf(body, sizeof body,
+           "{\"apiVersion\":\"apps/v1\",\"kind\":\"ControllerRevision\","
+           "\"metadata\":{\"name\":\"%s\",\"namespace\":\"" NS "\",\"uid\":"
+           "\"crev-%s\",\"resourceVersion\":\"%lld\",\"ownerReferences\":[{"
+           "\"uid\":\"" CS_UID "\",\"controller\":true}]},\"revision\":%d,"
+           "\"data\":{\"spec\":{\"template\":{\"$patch\":\"replace\","
+           "\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":{"
+           "\"containers\":[{\"image\":\"%s\",\"name\":\"c\"}]}}}}}",
+           name, name, (long long)w->seq + 1000, k + 1, image);
+  both(w, LB_SRC_WATCH, LB_EV_ADDED, body, NULL, 0);
 }
 
 /* The same event into both engines; then the same decisions and state. */
@@ -383,6 +410,7 @@ static void mutate_cs(struct world *w) {
   case 9:
     c->puau = !c->puau;
     c->exclude = rnd(2);
+    c->history = (int)rnd(3);
     break;
   case 10:
     c->del_mask = rnd(3) ? 0 : 1 << rnd(NPODS);
@@ -450,6 +478,7 @@ static void run_seed(uint64_t seed, int steps, int check) {
   w.at = 1767225600000; /* 2026-01-01 */
   w.c.replicas = 6;
   w.c.max_unavail = 2;
+  w.c.history = 1;
   /* pods first (adopted when the CloneSet arrives), or the CloneSet first */
   int cs_first = (int)rnd(2);
   if (cs_first)
@@ -471,8 +500,10 @@ static void run_seed(uint64_t seed, int steps, int check) {
       mutate_pod(&w, (int)rnd(NPODS));
     else if (r < 52)
       mutate_cs(&w);
-    else if (r < 60)
+    else if (r < 58)
       both(&w, LB_SRC_TICK, LB_EV_TICK, NULL, NULL, 0);
+    else if (r < 60)
+      put_crev(&w, (int)rnd(6));
     else
       answer(&w, &next);
   }
