@@ -325,6 +325,29 @@ static int remove_key(struct lb_engine *e, const char *key) {
   return rc;
 }
 
+/* keep gets fresh's decoded fields and keeps its engine bookkeeping;
+ * fresh gets keep's old decoded fields and no bookkeeping (free it). */
+static void cs_take_fields(struct lb_cloneset *keep,
+                           struct lb_cloneset *fresh) {
+  struct lb_cloneset t = *fresh;
+  t.o.owner = keep->o.owner;
+  t.o.owner_idx = keep->o.owner_idx;
+  t.pods = keep->pods;
+  t.n_pods = keep->n_pods;
+  t.cap_pods = keep->cap_pods;
+  t.owned = keep->owned;
+  t.n_owned = keep->n_owned;
+  t.cap_owned = keep->cap_owned;
+  t.agg = keep->agg; /* the reconcile checks what it was built for */
+  t.own = keep->own; /* in-flight counts, wakeup, last reason */
+  *fresh = *keep;
+  fresh->pods = NULL;
+  fresh->owned = NULL;
+  fresh->agg = NULL;
+  fresh->n_pods = fresh->cap_pods = fresh->n_owned = fresh->cap_owned = 0;
+  *keep = t;
+}
+
 /* Takes ownership of o. */
 static int upsert(struct lb_engine *e, struct lb_obj *o) {
   char key[KEYLEN];
@@ -344,6 +367,16 @@ static int upsert(struct lb_engine *e, struct lb_obj *o) {
     if ((rc = remove_key(e, key)))
       goto fail;
     old = NULL;
+  }
+  if (old && o->kind == LB_KIND_CLONESET) {
+    /* A newer version of a known CloneSet (every status write comes back
+     * as one): its decoded fields move into the struct the pods, the
+     * indexes and the in-flight bookkeeping already point to, instead of
+     * re-pointing every pod at a new struct (O(pods) per event). */
+    cs_take_fields((struct lb_cloneset *)old, (struct lb_cloneset *)o);
+    lb_obj_free(o); /* now holds the previous decoded fields */
+    rc = mark_pubs(e, old->ns);
+    return rc ? rc : mark_obj(e, old);
   }
   if ((rc = lb_map_put(&e->objs, key, o, NULL)))
     goto fail;
