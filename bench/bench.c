@@ -19,7 +19,10 @@
  * ingest run), LB_BENCH_TOGGLES, LB_BENCH_MEM_PODS, LB_BENCH_DECISION_PODS,
  * LB_BENCH_ROLLOUTS, LB_BENCH_REPLAY_PODS, LB_BENCH_REPLAY_CS,
  * LB_BENCH_BUILD_CAP_S (seconds spent building the replay journal at most),
- * LB_BENCH_KEEP=1 (keep the replay journal as LB_BENCH_DIR/replay-kept.db).
+ * LB_BENCH_KEEP=1 (keep the replay journal as LB_BENCH_DIR/replay-kept.db),
+ * LB_BENCH_FULL_RECOMPUTE=1 (engines of the replay and decision sections
+ * with lb_engine_opts.full_recompute: every CloneSet reconcile visits every
+ * pod, as before the aggregates; same decisions).
  *
  * The bench reads the wall clock and the monotonic clock: it is not part of
  * the deterministic core and is not built by `make test`.
@@ -98,6 +101,13 @@ static long env_long(const char *name, long dflt) {
   char *end;
   long n = strtol(v, &end, 10);
   return *end || n <= 0 ? dflt : n;
+}
+
+/* Engine options of the replay and decision sections. */
+static const struct lb_engine_opts *bench_opts(void) {
+  static struct lb_engine_opts o = LB_ENGINE_OPTS_INIT;
+  o.full_recompute = env_long("LB_BENCH_FULL_RECOMPUTE", 0) != 0;
+  return &o;
 }
 
 /* Resident set size in bytes (/proc/self/statm, field 2). */
@@ -985,7 +995,7 @@ static struct replay_res bench_replay(long target, int n_pods, int n_cs,
   rm_journal(path);
   if ((rc = lb_journal_open(path, &o, &b.j)))
     die_j("lb_journal_open", rc, NULL);
-  if ((rc = lb_engine_new(NULL, &b.e)))
+  if ((rc = lb_engine_new(bench_opts(), &b.e)))
     die("lb_engine_new", rc);
   b.at = 1764064800000;
   double t0 = now_s();
@@ -1060,6 +1070,7 @@ static struct replay_res bench_replay(long target, int n_pods, int n_cs,
   /* replay, verify on */
   struct lb_journal_opts ro = LB_JOURNAL_OPTS_INIT;
   struct lb_replay_opts rop = LB_REPLAY_OPTS_INIT;
+  rop.engine = *bench_opts();
   struct lb_replay_result res;
   struct lb_journal *j;
   ro.readonly = 1;
@@ -1214,7 +1225,7 @@ static struct decision_res bench_decision(int n_pods, long n_toggle,
   d.w = &w;
   d.at = 1764064800000;
   r.pods = n_pods;
-  if ((rc = lb_engine_new(NULL, &d.e)))
+  if ((rc = lb_engine_new(bench_opts(), &d.e)))
     die("lb_engine_new", rc);
   cs_init(&c, "prod", "big", n_pods);
   double t0 = now_s();
