@@ -116,11 +116,14 @@ static void check_done(struct lb_kube *k) {
   int left;
   while ((m = curl_multi_info_read(k->multi, &left))) {
     struct lb_kube_req *r = NULL;
-    long code = 0;
+    long code = 0, conns = 0;
     if (m->msg != CURLMSG_DONE)
       continue;
     curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
     curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &code);
+    if (curl_easy_getinfo(m->easy_handle, CURLINFO_NUM_CONNECTS, &conns) ==
+        CURLE_OK)
+      k->stats.connects += conns;
     CURLcode cc = m->data.result;
     curl_multi_remove_handle(k->multi, m->easy_handle);
     list_remove(&k->active, r);

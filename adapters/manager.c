@@ -597,12 +597,17 @@ static void metrics(struct mgr *m, struct lb_buf *b) {
               "# HELP logbook_api_requests_total HTTP requests to the "
               "apiserver.\n# TYPE logbook_api_requests_total counter\n"
               "logbook_api_requests_total %lld\n"
+              "# HELP logbook_api_connections_total Connections opened to "
+              "the apiserver (each one a TCP and TLS handshake).\n"
+              "# TYPE logbook_api_connections_total counter\n"
+              "logbook_api_connections_total %lld\n"
               "# HELP logbook_api_throttled_total Requests delayed by the "
               "client-side rate limiter.\n# TYPE logbook_api_throttled_total "
               "counter\nlogbook_api_throttled_total %lld\n"
               "# HELP logbook_leader 1 while this process holds the lease.\n"
               "# TYPE logbook_leader gauge\nlogbook_leader %d\n",
-              (long long)ks.requests, (long long)ks.throttled, m->leader);
+              (long long)ks.requests, (long long)ks.connects,
+              (long long)ks.throttled, m->leader);
   if (m->wh)
     lb_webhook_metrics(m->wh, b);
 }
