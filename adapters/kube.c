@@ -40,6 +40,7 @@ struct lb_kube {
   double tokens;
   uint64_t refill_ms;
   struct lb_kube_req *q_head, *q_tail; /* waiting for a token */
+  size_t n_queued;                     /* their number */
   struct lb_kube_req *active;          /* running */
   int closing, open_handles;
   long stall_s; /* a silent stream is dead after this long */
@@ -315,6 +316,7 @@ static void pump(struct lb_kube *k) {
     list_remove(&k->q_head, r);
     if (!k->q_head)
       k->q_tail = NULL;
+    k->n_queued--;
     k->tokens -= 1.0;
     if (start(r))
       finish(r, 0, "out of memory starting a request");
@@ -370,6 +372,7 @@ int lb_kube_request(struct lb_kube *k, const char *method, const char *path,
   else
     k->q_head = r;
   k->q_tail = r;
+  k->n_queued++;
   if (h)
     *h = r;
   pump(k);
@@ -403,6 +406,7 @@ void lb_kube_cancel(struct lb_kube_req *r) {
   struct lb_kube *k = r->k;
   if (r->state == RQ_QUEUED) {
     list_remove(&k->q_head, r);
+    k->n_queued--;
     if (k->q_tail == r)
       k->q_tail = NULL;
     /* recompute the tail */
@@ -420,6 +424,8 @@ void lb_kube_cancel(struct lb_kube_req *r) {
 void lb_kube_stats(const struct lb_kube *k, struct lb_kube_stats *out) {
   *out = k->stats;
 }
+
+size_t lb_kube_queued(const struct lb_kube *k) { return k->n_queued; }
 
 /* --- lifecycle
  * ---------------------------------------------------------------- */

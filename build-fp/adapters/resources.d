@@ -1,0 +1,2 @@
+build-fp/adapters/resources.o: adapters/resources.c adapters/resources.h
+adapters/resources.h:

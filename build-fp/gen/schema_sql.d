@@ -1,0 +1,1 @@
+build-fp/gen/schema_sql.o: build-fp/gen/schema_sql.c
