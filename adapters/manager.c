@@ -119,8 +119,8 @@ static void on_check(uv_check_t *h) {
     uv_timer_stop(&m->flush_timer);
     flush(m);
   } else if (!uv_is_active((uv_handle_t *)&m->flush_timer)) {
-    uv_timer_start(&m->flush_timer, on_flush_timer,
-                   (uint64_t)m->flush_ms + 1, 0);
+    uv_timer_start(&m->flush_timer, on_flush_timer, (uint64_t)m->flush_ms + 1,
+                   0);
   }
 }
 
