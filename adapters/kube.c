@@ -40,6 +40,7 @@ struct lb_kube {
   double tokens;
   uint64_t refill_ms;
   struct lb_kube_req *q_head, *q_tail; /* waiting for a token */
+  size_t n_queued;                     /* their number */
   struct lb_kube_req *active;          /* running */
   int closing, open_handles;
   long stall_s; /* a silent stream is dead after this long */
@@ -116,11 +117,14 @@ static void check_done(struct lb_kube *k) {
   int left;
   while ((m = curl_multi_info_read(k->multi, &left))) {
     struct lb_kube_req *r = NULL;
-    long code = 0;
+    long code = 0, conns = 0;
     if (m->msg != CURLMSG_DONE)
       continue;
     curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
     curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &code);
+    if (curl_easy_getinfo(m->easy_handle, CURLINFO_NUM_CONNECTS, &conns) ==
+        CURLE_OK)
+      k->stats.connects += conns;
     CURLcode cc = m->data.result;
     curl_multi_remove_handle(k->multi, m->easy_handle);
     list_remove(&k->active, r);
@@ -312,6 +316,7 @@ static void pump(struct lb_kube *k) {
     list_remove(&k->q_head, r);
     if (!k->q_head)
       k->q_tail = NULL;
+    k->n_queued--;
     k->tokens -= 1.0;
     if (start(r))
       finish(r, 0, "out of memory starting a request");
@@ -367,6 +372,7 @@ int lb_kube_request(struct lb_kube *k, const char *method, const char *path,
   else
     k->q_head = r;
   k->q_tail = r;
+  k->n_queued++;
   if (h)
     *h = r;
   pump(k);
@@ -400,6 +406,7 @@ void lb_kube_cancel(struct lb_kube_req *r) {
   struct lb_kube *k = r->k;
   if (r->state == RQ_QUEUED) {
     list_remove(&k->q_head, r);
+    k->n_queued--;
     if (k->q_tail == r)
       k->q_tail = NULL;
     /* recompute the tail */
@@ -417,6 +424,8 @@ void lb_kube_cancel(struct lb_kube_req *r) {
 void lb_kube_stats(const struct lb_kube *k, struct lb_kube_stats *out) {
   *out = k->stats;
 }
+
+size_t lb_kube_queued(const struct lb_kube *k) { return k->n_queued; }
 
 /* --- lifecycle
  * ---------------------------------------------------------------- */

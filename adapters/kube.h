@@ -70,9 +70,12 @@ void lb_kube_cancel(struct lb_kube_req *r);
 /* Counters for /metrics. */
 struct lb_kube_stats {
   int64_t requests, throttled, transport_errors;
+  int64_t connects;    /* new connections (TCP + TLS handshake) opened */
   int64_t by_class[6]; /* status/100: [0]=transport, [2]=2xx ... [5]=5xx */
 };
 void lb_kube_stats(const struct lb_kube *k, struct lb_kube_stats *out);
+/* Requests waiting for a token of the rate limiter (not yet sent). */
+size_t lb_kube_queued(const struct lb_kube *k);
 
 /* Path of a resource: "/api/v1/namespaces/NS/pods[/NAME][/SUB]" or
  * "/apis/GROUP/VERSION/...". ns "" = cluster-wide. Returns malloc'd. */

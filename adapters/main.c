@@ -30,6 +30,7 @@ static const char usage[] =
     "  manager [--kubeconfig F] [--journal F] [--metrics-bind ADDR:PORT]\n"
     "          [--leader-elect=true|false] [--lease-namespace NS]\n"
     "          [--lease-name N] [--qps Q] [--burst B] [--durability P]\n"
+    "          [--flush-ms MS (100)]\n"
     "          [--webhook-port P (0 = off)] [--webhook-host ADDR]\n"
     "          [--webhook-url-base https://127.0.0.1:P | auto]\n"
     "          [--webhook-cert-dir D] [--webhook-cert F --webhook-key F\n"
@@ -246,6 +247,12 @@ static int cmd_manager(int argc, char **argv) {
     } else if (flag_value(a, "--durability", argc, argv, &i, &v)) {
       if ((o.durability = lb_durability_parse(v)) < 0)
         return die_usage("--durability is always, batched or off");
+    } else if (flag_value(a, "--flush-ms", argc, argv, &i, &v)) {
+      char *end;
+      long ms = strtol(v, &end, 10);
+      if (*end || ms < 1 || ms > 10000)
+        return die_usage("--flush-ms must be 1..10000 (milliseconds)");
+      o.flush_ms = (int)ms;
     } else if (flag_value(a, "--webhook-port", argc, argv, &i, &v)) {
       char *end;
       long p = strtol(v, &end, 10);

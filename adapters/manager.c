@@ -38,6 +38,8 @@ struct mgr {
   struct lb_relist rl[MAX_RES];
   int n_inf, first_lists_done, redone, leader, running, exit_code, stopping;
   uv_check_t flush_check;
+  uv_timer_t flush_timer; /* end of the group commit window */
+  int flush_ms;           /* its length */
   uv_timer_t tick_timer, lease_timer;
   uv_signal_t sigterm, sigint;
   uv_tcp_t http;
@@ -86,7 +88,41 @@ static void flush(struct mgr *m) {
   schedule_tick(m);
 }
 
-static void on_check(uv_check_t *h) { flush(h->data); }
+/* Group commit. A batch is committed (fsync'd under `batched`) at the end
+ * of the loop iteration when one of its held actions could go out at once —
+ * an admission verdict, or any action while the rate limiter's queue is
+ * empty — since an action waits for its commit (write-ahead). Otherwise
+ * (only watch events and outcomes, or actions that would queue behind
+ * others for a token anyway) the batch stays open until
+ * lb_journal_should_flush() says so: flush_ms after its first event, or
+ * flush_events events. During a QPS-bound rollout that groups ~10 events
+ * per commit instead of ~1.5 and cuts the fsyncs and the WAL page rewrites
+ * (16 KB index leaves) by as much; what a crash can lose is unchanged in
+ * kind — an uncommitted batch, none of whose actions ran — and bounded by
+ * the window (docs/PERFORMANCE.md, update of 2026-12-04). */
+static int flush_due(struct mgr *m) {
+  if (lb_journal_should_flush(m->j, lb_wall_ms()))
+    return 1;
+  for (size_t i = 0; i < m->run.n_held; i++)
+    if (m->run.held[i].verb == LB_VERB_RESPOND)
+      return 1;
+  return m->run.n_held && lb_kube_queued(m->k) == 0;
+}
+
+static void on_flush_timer(uv_timer_t *t) { flush(t->data); }
+
+static void on_check(uv_check_t *h) {
+  struct mgr *m = h->data;
+  if (m->run.state != LB_RUN_BATCH)
+    return;
+  if (flush_due(m)) {
+    uv_timer_stop(&m->flush_timer);
+    flush(m);
+  } else if (!uv_is_active((uv_handle_t *)&m->flush_timer)) {
+    uv_timer_start(&m->flush_timer, on_flush_timer, (uint64_t)m->flush_ms + 1,
+                   0);
+  }
+}
 
 /* --- timers as journaled ticks -------------------------------------------- */
 static void on_tick(uv_timer_t *t) {
@@ -597,12 +633,17 @@ static void metrics(struct mgr *m, struct lb_buf *b) {
               "# HELP logbook_api_requests_total HTTP requests to the "
               "apiserver.\n# TYPE logbook_api_requests_total counter\n"
               "logbook_api_requests_total %lld\n"
+              "# HELP logbook_api_connections_total Connections opened to "
+              "the apiserver (each one a TCP and TLS handshake).\n"
+              "# TYPE logbook_api_connections_total counter\n"
+              "logbook_api_connections_total %lld\n"
               "# HELP logbook_api_throttled_total Requests delayed by the "
               "client-side rate limiter.\n# TYPE logbook_api_throttled_total "
               "counter\nlogbook_api_throttled_total %lld\n"
               "# HELP logbook_leader 1 while this process holds the lease.\n"
               "# TYPE logbook_leader gauge\nlogbook_leader %d\n",
-              (long long)ks.requests, (long long)ks.throttled, m->leader);
+              (long long)ks.requests, (long long)ks.connects,
+              (long long)ks.throttled, m->leader);
   if (m->wh)
     lb_webhook_metrics(m->wh, b);
 }
@@ -725,12 +766,14 @@ static void stop(struct mgr *m) {
   m->running = 0;
   lb_kube_close(m->k);
   uv_check_stop(&m->flush_check);
+  uv_timer_stop(&m->flush_timer);
   uv_timer_stop(&m->tick_timer);
   uv_timer_stop(&m->lease_timer);
   uv_timer_stop(&m->cert_timer);
   uv_signal_stop(&m->sigterm);
   uv_signal_stop(&m->sigint);
   uv_close((uv_handle_t *)&m->flush_check, NULL);
+  uv_close((uv_handle_t *)&m->flush_timer, NULL);
   uv_close((uv_handle_t *)&m->tick_timer, NULL);
   uv_close((uv_handle_t *)&m->lease_timer, NULL);
   uv_close((uv_handle_t *)&m->cert_timer, NULL);
@@ -832,6 +875,8 @@ int lb_manager_run(const struct lb_manager_opts *o) {
     return 1;
   }
   jo.durability = o->durability;
+  m->flush_ms = o->flush_ms > 0 ? o->flush_ms : 100;
+  jo.flush_ms = m->flush_ms;
   if ((rc = lb_journal_open(o->journal, &jo, &m->j))) {
     fprintf(stderr, "logbook manager: %s\n", lb_journal_open_errmsg());
     lb_kubeconfig_release(&m->cfg);
@@ -871,6 +916,8 @@ int lb_manager_run(const struct lb_manager_opts *o) {
   uv_check_init(m->loop, &m->flush_check);
   m->flush_check.data = m;
   uv_check_start(&m->flush_check, on_check);
+  uv_timer_init(m->loop, &m->flush_timer);
+  m->flush_timer.data = m;
   uv_timer_init(m->loop, &m->tick_timer);
   m->tick_timer.data = m;
   uv_timer_init(m->loop, &m->lease_timer);

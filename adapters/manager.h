@@ -35,6 +35,8 @@ struct lb_manager_opts {
   double qps;                  /* (30) */
   int burst;                   /* (50) */
   int durability;              /* enum lb_durability */
+  int flush_ms; /* group commit window for batches that hold no action ready
+                   to go out (0 = 100 ms); see manager.c flush_due() */
   /* admission webhooks */
   int webhook_port;                 /* (0 = off) */
   const char *webhook_host;         /* listen address (0.0.0.0) */

@@ -18,7 +18,10 @@
 # /tmp/logbook-e2e.lock itself, the kit and its ports are shared). Against
 # another apiserver: KUBECONFIG=... (e.g. from bench/privkit.sh start).
 # Knobs: BENCH_PODS (1000), BENCH_QPS (30), BENCH_BURST (50),
-#        BENCH_MODES ("InPlaceIfPossible ReCreate")
+#        BENCH_MODES ("InPlaceIfPossible ReCreate"),
+#        BENCH_PERF=1 (perf record -g of the manager during each rollout
+#        window, to $WORK/perf-MODE.data; the CPU figures then include
+#        perf's sampling overhead, so profile and measure in separate runs)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$ROOT/bench/rollout-last.md
@@ -59,8 +62,9 @@ METRICS=127.0.0.1:18081
 log() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 api() { curl -sf --cacert /opt/kube/pki/ca.crt -H "Authorization: Bearer $TOKEN" "$@"; }
 
-MPID= NPID=
+MPID= NPID= PERFPID=
 cleanup() {
+  [ -n "$PERFPID" ] && kill -INT "$PERFPID" 2>/dev/null && wait "$PERFPID" 2>/dev/null || true
   [ -n "$MPID" ] && kill "$MPID" 2>/dev/null && wait "$MPID" 2>/dev/null || true
   [ -n "$NPID" ] && kill "$NPID" 2>/dev/null && wait "$NPID" 2>/dev/null || true
   if [ -z "${E2E_KEEP_CLUSTER:-}" ] && [ -n "${STARTED_KIT:-}" ]; then bash "$K/down.sh" >/dev/null 2>&1 || true; fi
@@ -88,8 +92,16 @@ MPID=$!
 for _ in $(seq 1 180); do curl -sf "$METRICS/readyz" >/dev/null && break; sleep 0.5; done
 curl -sf "$METRICS/readyz" >/dev/null
 
-requests() { curl -sf "$METRICS/metrics" | awk '$1 == "logbook_api_requests_total" {print $2}'; }
-events() { curl -sf "$METRICS/metrics" | awk '$1 == "logbook_events_journaled_total" {print $2}'; }
+metric() { curl -sf "$METRICS/metrics" | awk -v n="$1" '$1 == n {print $2}'; }
+requests() { metric logbook_api_requests_total; }
+events() { metric logbook_events_journaled_total; }
+# per-pod counters beside the main table: decisions, journal commits, new
+# connections (each a TCP + TLS handshake), watch restarts
+counters() {
+  printf '%s %s %s %s' "$(metric logbook_decisions_total)" \
+    "$(metric logbook_journal_commit_seconds_count)" \
+    "$(metric logbook_api_connections_total)" "$(metric logbook_watch_restarts_total)"
+}
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$MPID/stat"; }
 actions() { "$LOGBOOK" query "$WORK/manager.db" "SELECT count(*) FROM actions" | sed -n 3p | tr -d ' '; }
 now() { date +%s.%N; }
@@ -128,7 +140,7 @@ wait_settled() { # NAME TIMEOUT
   done
 }
 
-ROWS=()
+ROWS=() CROWS=()
 for mode in $MODES; do
   name=b-$(echo "$mode" | tr 'A-Z' 'a-z')
   log "$mode: creating $PODS pods"
@@ -136,11 +148,26 @@ for mode in $MODES; do
   wait_settled "$name" 1800
   sleep 3
   r0=$(requests) c0=$(cpu_ticks) a0=$(actions) e0=$(events) t0=$(now)
+  read -r d0 j0 n0 w0 <<<"$(counters)"
+  if [ -n "${BENCH_PERF:-}" ]; then
+    perf record -g -p "$MPID" -o "$WORK/perf-$mode.data" >"$WORK/perf-$mode.log" 2>&1 &
+    PERFPID=$!
+  fi
   log "$mode: rolling $PODS pods to nginx:1.26"
   kubectl patch clone "$name" -n "$NS" --type merge -p \
     '{"spec":{"template":{"spec":{"containers":[{"name":"main","image":"nginx:1.26","imagePullPolicy":"IfNotPresent"}]}}}}' >/dev/null
   wait_settled "$name" 3600
   t1=$(now) r1=$(requests) c1=$(cpu_ticks) a1=$(actions) e1=$(events)
+  read -r d1 j1 n1 w1 <<<"$(counters)"
+  if [ -n "$PERFPID" ]; then
+    kill -INT "$PERFPID" && wait "$PERFPID" || true
+    PERFPID=
+  fi
+  CROWS+=("$(awk -v m="$mode" -v n="$PODS" -v ev="$((e1 - e0))" -v d="$((d1 - d0))" \
+    -v a="$((a1 - a0))" -v j="$((j1 - j0))" -v r="$((r1 - r0))" -v c="$((n1 - n0))" \
+    -v w="$((w1 - w0))" 'BEGIN {
+      printf "| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.3f | %d |",
+        m, ev / n, d / n, a / n, j / n, r / n, c / n, w }')")
   hz=$(getconf CLK_TCK)
   row=$(awk -v m="$mode" -v n="$PODS" -v q="$QPS" -v r="$((r1 - r0))" -v a="$((a1 - a0))" \
     -v c="$((c1 - c0))" -v hz="$hz" -v t0="$t0" -v t1="$t1" -v ev="$((e1 - e0))" 'BEGIN {
@@ -176,6 +203,14 @@ replayed=$("$LOGBOOK" replay "$WORK/manager.db" | grep '^verified ')
   echo "| mode | pods | API requests | per pod | actions | per pod | events folded | manager CPU | per pod | per event | wall | QPS floor | wall / floor | CPU / floor (< 5 %) |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   printf '%s\n' "${ROWS[@]}"
+  echo
+  echo "Per updated pod, in the same windows (decisions = decisions recorded; commits = journal"
+  echo "group commits; connections = new TCP + TLS connections to the apiserver, from libcurl's"
+  echo "CURLINFO_NUM_CONNECTS; watch restarts = the window's total):"
+  echo
+  echo "| mode | events | decisions | actions | commits | HTTP requests | connections | watch restarts |"
+  echo "|---|---|---|---|---|---|---|---|"
+  printf '%s\n' "${CROWS[@]}"
   echo
   echo "Reading it: the wall time sits on the QPS floor (the token bucket, not the controller, paces"
   echo "the rollout; the burst of $BURST lets it start a little ahead). Events folded = journaled watch"
