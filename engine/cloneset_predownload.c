@@ -225,9 +225,10 @@ static int has_meta_map(struct json_object *tmpl, const char *member) {
          json_object_object_length(m) > 0;
 }
 
-/* The ImagePullJob body (upstream CreateJobForWorkload): labels = the
- * template's plus the revision hash, and the same labels with the
- * template's annotations as sandboxConfig. */
+/* The ImagePullJob body (upstream CreateJobForWorkload). tmpl is the
+ * CloneSet's spec.template, as upstream reads it: labels = its labels plus
+ * the revision hash, sandboxConfig = the same labels and its annotations,
+ * pullSecrets = its imagePullSecrets. */
 static char *job_body(const struct lb_cloneset *cs, const struct lb_crev *upd,
                       const char *name, const char *image,
                       struct json_object *tmpl,
@@ -403,7 +404,7 @@ static void note_outcome(struct lb_rctx *c, int converged) {
 int lb__cs_predownload(struct lb_rctx *c, struct lb_cloneset *cs,
                        const char *current_rev, const char *update_rev) {
   struct lb_crev *cur, *upd;
-  struct json_object *old_t = NULL, *new_t = NULL;
+  struct json_object *old_t = NULL, *new_t = NULL, *spec_t = NULL;
   struct lb_cs_pd_opts opt;
   const char *why = NULL, *gate;
   int rc = 0, converged = !strcmp(current_rev, update_rev);
@@ -466,6 +467,9 @@ int lb__cs_predownload(struct lb_rctx *c, struct lb_cloneset *cs,
       free(b);
     }
   }
+  if (!rc && !why &&
+      (!cs->template_json || !(spec_t = json_tokener_parse(cs->template_json))))
+    why = "spec.template does not parse";
   if (rc)
     goto out;
   if (why) {
@@ -506,7 +510,7 @@ int lb__cs_predownload(struct lb_rctx *c, struct lb_cloneset *cs,
                   ours ? "this CloneSet's" : "not this CloneSet's");
       continue;
     }
-    char *body = job_body(cs, upd, job, img, new_t, &opt);
+    char *body = job_body(cs, upd, job, img, spec_t, &opt);
     if (!body || !lb_rctx_action(c, LB_VERB_CREATE, LB_KIND_IPJ, cs->o.ns, job,
                                  "", body))
       rc = LB_ENOMEM;
@@ -531,5 +535,6 @@ int lb__cs_predownload(struct lb_rctx *c, struct lb_cloneset *cs,
 out:
   json_object_put(old_t);
   json_object_put(new_t);
+  json_object_put(spec_t);
   return rc;
 }

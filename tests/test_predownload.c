@@ -188,7 +188,8 @@ TEST(cloneset_predownload_annotations_snapshot_roundtrip) {
 
 /* A CloneSet `web` (uid cs-uid) of `replicas` pods of image, with the gate
  * label when gate, CloneSet annotations `annos` (JSON members, may be ""),
- * template annotation example.com/owner=team-a, and `us` as spec members. */
+ * template annotation example.com/owner=team-a, imagePullSecrets [regcred],
+ * and `us` as spec members. */
 static char *pd_manifest(int gen, int replicas, const char *image, int gate,
                          const char *annos, const char *us) {
   struct lb_buf b = LB_BUF_INIT;
@@ -200,7 +201,8 @@ static char *pd_manifest(int gen, int replicas, const char *image, int gate,
               "\"spec\":{\"replicas\":%d,\"selector\":{\"matchLabels\":{"
               "\"app\":\"web\"}},\"template\":{\"metadata\":{\"labels\":{"
               "\"app\":\"web\"},\"annotations\":{\"example.com/owner\":"
-              "\"team-a\"}},\"spec\":{\"containers\":[{\"name\":\"c\","
+              "\"team-a\"}},\"spec\":{\"imagePullSecrets\":[{\"name\":"
+              "\"regcred\"}],\"containers\":[{\"name\":\"c\","
               "\"image\":\"%s\"}]}},%s}}",
               gen * 10, gen, gate ? GATE : "", annos, replicas, image, us);
   ASSERT(!b.err);
@@ -378,6 +380,10 @@ TEST(cloneset_scenario14_image_predownload_job) {
   ASSERT_EQ_STR(
       json_object_get_string(jm(jm(sb, "annotations"), "example.com/owner")),
       "team-a");
+  json_object *secrets = jm(spec, "pullSecrets");
+  ASSERT_EQ_INT(json_object_array_length(secrets), 1);
+  ASSERT_EQ_STR(json_object_get_string(json_object_array_get_idx(secrets, 0)),
+                "regcred");
   snprintf(want, sizeof want,
            "image pre-download for %s: ImagePullJob %s (nginx:2); "
            "parallelism 3, timeoutSeconds 120, min updated ready 0",
