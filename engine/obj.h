@@ -208,8 +208,8 @@ struct lb_cloneset {
   char *priority_json;        /* updateStrategy.priorityStrategy, or NULL */
   char *scatter_json;         /* updateStrategy.scatterStrategy, or NULL */
   char *predownload_annos;    /* the metadata.annotations apps.kruise.io/
-                                 image-predownload-* (packed kv, never NULL;
-                                 cloneset_predownload.c reads them) */
+                                 image-predownload-* (packed kv; never NULL
+                                 once decoded; cloneset_predownload.c) */
   struct lb_cs_status status; /* as last observed */
   /* engine bookkeeping, not decoded */
   struct lb_pod **pods; /* owned pods, sorted by name */

@@ -733,3 +733,45 @@ TEST(cloneset_predownload_own_job_exists) {
   ASSERT_EQ_INT(decisions_with(&s, "image pre-download over"), 1);
   ip_free(&s);
 }
+
+/* Unusable parallelism / timeout values: the job gets the defaults and the
+ * creating decision names each refused value. */
+TEST(cloneset_predownload_invalid_annotations_fall_back) {
+  struct ipsim s;
+  char rev[128], job[256];
+  const char *annos =
+      "\"apps.kruise.io/image-predownload-parallelism\":\"0\","
+      "\"apps.kruise.io/image-predownload-timeout-seconds\":\"2m\","
+      "\"apps.kruise.io/image-predownload-min-updated-ready-pods\":\"half\"";
+  ip_init(&s);
+  put(&s, pd_manifest(1, 4, "nginx:1", 1, annos, INPLACE));
+  ip_settle(&s);
+  put(&s, pd_manifest(2, 4, "nginx:2", 1, annos, INPLACE));
+  answer_until_new_revision(&s, rev, sizeof rev);
+  snprintf(job, sizeof job, "%s-c", rev);
+  ASSERT(answer_until_job(&s, job));
+  json_object *spec = jm(job_of(&s, job), "spec");
+  ASSERT_EQ_INT(json_object_get_int(jm(spec, "parallelism")), 1);
+  ASSERT_EQ_INT(
+      json_object_get_int(jm(jm(spec, "pullPolicy"), "timeoutSeconds")), 300);
+  ASSERT_EQ_INT(decisions_with(&s, "image pre-download waits"), 0);
+  ASSERT_EQ_INT(
+      decisions_with(
+          &s, "parallelism 1, timeoutSeconds 300, min updated ready 0 (have "),
+      1);
+  ASSERT_EQ_INT(decisions_with(&s, "annotation apps.kruise.io/"
+                                   "image-predownload-parallelism \"0\" is "
+                                   "not an integer from 1 to 2147483647: "
+                                   "parallelism 1; annotation apps.kruise.io/"
+                                   "image-predownload-timeout-seconds \"2m\" "
+                                   "is not an integer from 1 to 2147483647: "
+                                   "timeoutSeconds 300; annotation "
+                                   "apps.kruise.io/image-predownload-min-"
+                                   "updated-ready-pods \"half\" is neither an "
+                                   "integer nor a percent: 0, no wait (as "
+                                   "upstream)"),
+                1);
+  ip_settle(&s);
+  ASSERT_EQ_INT(n_jobs(&s), 0);
+  ip_free(&s);
+}
