@@ -1539,8 +1539,8 @@ int lb_cloneset_reconcile(struct lb_rctx *c, struct lb_obj *o) {
   if ((rc = lb_rev_gc(c, cs, r.current_rev, r.update_rev)) < 0 ||
       (rc = lb_pvc_cleanup(c, cs)) < 0)
     goto out;
-  if (label_true(cs, LB_GATE_PREDOWNLOAD) &&
-      (rc = lb__cs_predownload(c, cs, r.current_rev, r.update_rev)))
+  /* image pre-download: creation behind the gate label, cleanup always */
+  if ((rc = lb__cs_predownload(c, cs, r.current_rev, r.update_rev)))
     goto out;
   if (cs->inflight_pods) {
     lb_rctx_reasonf(c, "waiting for pod actions in flight");

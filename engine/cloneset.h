@@ -111,13 +111,40 @@ int lb_cs_cmp_update(const void *a, const void *b);
 void lb_cs_revision_hash(const char *data, int collision_count, char *out,
                          size_t n);
 
+/* On CloneSets (kruise-spec §0.2): image pre-download tuning. */
+#define LB_ANNO_PREDOWNLOAD_PARALLELISM                                        \
+  "apps.kruise.io/image-predownload-parallelism"
+#define LB_ANNO_PREDOWNLOAD_TIMEOUT                                            \
+  "apps.kruise.io/image-predownload-timeout-seconds"
+#define LB_ANNO_PREDOWNLOAD_MIN_READY                                          \
+  "apps.kruise.io/image-predownload-min-updated-ready-pods"
+
+/* The three annotations as the pre-download uses them. A value that is
+ * absent takes the default silently; one that is present but unusable
+ * takes the default too and is named, with the rule it broke, in `notes`
+ * (for the decision's reason). */
+struct lb_cs_pd_opts {
+  int parallelism;       /* ImagePullJob spec.parallelism: >= 1, default 1 */
+  int timeout_seconds;   /* spec.pullPolicy.timeoutSeconds: >= 1, default 300 */
+  int min_updated_ready; /* updated ready pods before the jobs are created,
+                            resolved against replicas (percent rounds up);
+                            default 0 */
+  char notes[512];       /* "" when every present value was used */
+};
+/* annos: a packed kv (NULL = none); replicas: spec.replicas. Never fails. */
+void lb_cs_predownload_opts(const char *annos, int replicas,
+                            struct lb_cs_pd_opts *out);
+
 struct lb_rctx;
-/* Image pre-download (cloneset_predownload.c): while current != update
- * revision and the update revision carries neither predownload label,
- * either creates one ImagePullJob per changed container and labels the
- * revision pre-predownload-created, or labels it image-predownload-ignored
- * (ReCreate, replicas <= 3, one batch, not in place), saying why in the
- * reason. Returns 0 or LB_ENOMEM. */
+/* Image pre-download (cloneset_predownload.c), called on every reconcile:
+ * - current == update revision: deletes the CloneSet's ImagePullJobs (the
+ *   ones whose controller owner is this CloneSet, any revision);
+ * - otherwise, with the gate label, while the update revision carries
+ *   neither predownload label: waits for min-updated-ready-pods, then
+ *   either creates one ImagePullJob per changed container and labels the
+ *   revision pre-predownload-created, or labels it image-predownload-ignored
+ *   (ReCreate, replicas <= 3, one batch, not in place).
+ * Every step says why in the reason. Returns 0 or LB_ENOMEM. */
 int lb__cs_predownload(struct lb_rctx *c, struct lb_cloneset *cs,
                        const char *current_rev, const char *update_rev);
 

@@ -666,6 +666,24 @@ static int canon_opt(struct json_object *v, char **out) {
   return 0;
 }
 
+/* The image pre-download annotations of a CloneSet, kept verbatim (their
+ * parsing and its messages are cloneset_predownload.c's). */
+static int pack_predownload(struct json_object *root, char **out) {
+  static const char *const keys[] = {
+      "apps.kruise.io/image-predownload-parallelism",
+      "apps.kruise.io/image-predownload-timeout-seconds",
+      "apps.kruise.io/image-predownload-min-updated-ready-pods"};
+  struct json_object *ann = jget(jget(root, "metadata"), "annotations");
+  if (!(*out = calloc(1, 1)))
+    return LB_ENOMEM;
+  for (size_t i = 0; i < LB_ARRAY_SIZE(keys); i++) {
+    const char *v = jstr(ann, keys[i]);
+    if (v && lb_kv_set(out, keys[i], v))
+      return LB_ENOMEM;
+  }
+  return 0;
+}
+
 static int decode_cloneset(struct json_object *root, struct lb_cloneset *c,
                            const char **why) {
   struct json_object *spec = jget(root, "spec"), *st = jget(root, "status");
@@ -750,7 +768,8 @@ static int decode_cloneset(struct json_object *root, struct lb_cloneset *c,
   if ((rc = canon_opt(jget(spec, "lifecycle"), &c->lifecycle_json)) ||
       (rc = canon_opt(jget(spec, "volumeClaimTemplates"), &c->vct_json)) ||
       (rc = canon_opt(jget(us, "priorityStrategy"), &c->priority_json)) ||
-      (rc = canon_opt(jget(us, "scatterStrategy"), &c->scatter_json)))
+      (rc = canon_opt(jget(us, "scatterStrategy"), &c->scatter_json)) ||
+      (rc = pack_predownload(root, &c->predownload_annos)))
     return rc;
 
   struct lb_cs_status *s = &c->status;
@@ -942,6 +961,7 @@ static struct lb_obj *obj_alloc(int kind) {
               : kind == LB_KIND_CREV     ? sizeof(struct lb_crev)
               : kind == LB_KIND_PVC      ? sizeof(struct lb_pvc)
               : kind == LB_KIND_PUB      ? sizeof(struct lb_pub)
+              : kind == LB_KIND_IPJ      ? sizeof(struct lb_obj)
               : kind == LB_KIND_DEPLOY || kind == LB_KIND_RS ||
                       kind == LB_KIND_STS || kind == LB_KIND_ASTS ||
                       kind == LB_KIND_UD
@@ -986,7 +1006,7 @@ int lb_obj_decode(struct json_object *root, struct lb_obj **out,
     rc = decode_pvc(root, (struct lb_pvc *)o);
   else if (!rc && kind == LB_KIND_PUB)
     rc = decode_pub(root, (struct lb_pub *)o, why);
-  else if (!rc && kind > LB_KIND_PUB)
+  else if (!rc && kind > LB_KIND_PUB && kind != LB_KIND_IPJ)
     rc = decode_workload(root, (struct lb_workload *)o, why);
   if (rc) {
     lb_obj_free(o);
@@ -1036,6 +1056,7 @@ void lb_obj_free(struct lb_obj *o) {
     free(c->vct_json);
     free(c->priority_json);
     free(c->scatter_json);
+    free(c->predownload_annos);
     free(c->pods);
     free(c->owned);
     lb__cs_agg_free(c->agg);
@@ -1166,6 +1187,9 @@ int lb_obj_encode(const struct lb_obj *o, struct lb_buf *b) {
     enc_str(b, "vct", c->vct_json);
     enc_str(b, "priority", c->priority_json);
     enc_str(b, "scatter", c->scatter_json);
+    if (c->predownload_annos && *c->predownload_annos) /* digests unchanged
+                                                          without them */
+      enc_kv(b, "pd_annos", c->predownload_annos);
     enc_int(b, "st_gen", s->observed_generation);
     lb_buf_addf(b, ",\"st\":[%d,%d,%d,%d,%d,%d,%d,%d]", s->replicas, s->ready,
                 s->available, s->updated, s->updated_ready,
@@ -1211,7 +1235,7 @@ int lb_obj_encode(const struct lb_obj *o, struct lb_buf *b) {
     enc_kv(b, "st_unavailable", s->unavailable);
     enc_kv(b, "led_disrupted", p->led_disrupted);
     enc_kv(b, "led_unavailable", p->led_unavailable);
-  } else if (o->kind > LB_KIND_PUB) {
+  } else if (o->kind > LB_KIND_PUB && o->kind != LB_KIND_IPJ) {
     enc_int(b, "replicas", ((const struct lb_workload *)o)->replicas);
   }
   if (o->kind == LB_KIND_PUB) { /* engine bookkeeping (CloneSet: above) */
@@ -1382,7 +1406,9 @@ int lb_obj_restore(struct json_object *e, struct lb_obj **out) {
     if ((rc = r_str(e, "lifecycle", &c->lifecycle_json)) ||
         (rc = r_str(e, "vct", &c->vct_json)) ||
         (rc = r_str(e, "priority", &c->priority_json)) ||
-        (rc = r_str(e, "scatter", &c->scatter_json)))
+        (rc = r_str(e, "scatter", &c->scatter_json)) ||
+        (rc = pack_kv(jget(e, "pd_annos"), &c->predownload_annos, &why,
+                      "pd_annos")))
       goto fail;
     s->observed_generation = r_int(e, "st_gen");
     int *fields[] = {&s->replicas,         &s->ready,
@@ -1464,7 +1490,7 @@ int lb_obj_restore(struct json_object *e, struct lb_obj **out) {
     p->wakeup_ms = json_object_get_int64(json_object_array_get_idx(own, 0));
     const char *lr = json_object_get_string(json_object_array_get_idx(own, 1));
     p->last_reason = lr ? strtoull(lr, NULL, 16) : 0;
-  } else if (kind > LB_KIND_PUB) {
+  } else if (kind > LB_KIND_PUB && kind != LB_KIND_IPJ) {
     ((struct lb_workload *)o)->replicas = (int)r_int(e, "replicas");
   }
   *out = o;

@@ -26,7 +26,8 @@ struct json_object;
   X(RS, "apps", "ReplicaSet")                                                  \
   X(STS, "apps", "StatefulSet")                                                \
   X(ASTS, "apps.kruise.io", "StatefulSet")                                     \
-  X(UD, "apps.kruise.io", "UnitedDeployment")
+  X(UD, "apps.kruise.io", "UnitedDeployment")                                  \
+  X(IPJ, "apps.kruise.io", "ImagePullJob")
 
 enum lb_kind {
   LB_KIND_NONE = 0,
@@ -210,11 +211,15 @@ struct lb_cloneset {
   char *vct_json;             /* spec.volumeClaimTemplates, or NULL */
   char *priority_json;        /* updateStrategy.priorityStrategy, or NULL */
   char *scatter_json;         /* updateStrategy.scatterStrategy, or NULL */
+  char *predownload_annos;    /* the metadata.annotations apps.kruise.io/
+                                 image-predownload-* (packed kv; never NULL
+                                 once decoded; cloneset_predownload.c) */
   struct lb_cs_status status; /* as last observed */
   /* engine bookkeeping, not decoded */
   struct lb_pod **pods; /* owned pods, sorted by name */
   size_t n_pods, cap_pods;
-  struct lb_obj **owned; /* owned ControllerRevisions and PVCs, unordered */
+  struct lb_obj **owned; /* owned ControllerRevisions, PVCs and
+                            ImagePullJobs, unordered */
   size_t n_owned, cap_owned;
   int failed_verb; /* verb of an own action whose outcome just failed; set
                       by the fold, read and cleared by the reconcile of the
@@ -271,6 +276,11 @@ struct lb_pub {
     };
   };
 };
+
+/* An ImagePullJob (apps.kruise.io/v1alpha1) is a bare struct lb_obj: the
+ * CloneSet reducer reads only its name, uid, controller owner, labels and
+ * deletionTimestamp (cloneset_predownload.c). Appended last to LB_KINDS so
+ * the kind numbers in existing snapshots keep their meaning. */
 
 struct lb_crev {
   struct lb_obj o;

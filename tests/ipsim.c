@@ -247,6 +247,30 @@ int ip_answer(struct ipsim *s) {
     ip_apply(s, &fev);
     return 1;
   }
+  if (a->verb == LB_VERB_CREATE && jm(s->objs, key)) {
+    status = 409; /* AlreadyExists: a Status document, nothing changes */
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":"
+             "\"Failure\",\"message\":\"%s \\\"%s\\\" already exists\","
+             "\"reason\":\"AlreadyExists\",\"code\":409}",
+             a->kind, a->name);
+    struct lb_event fev;
+    lb_event_init(&fev);
+    fev.seq = ++s->seq;
+    fev.at_ms = s->now;
+    fev.source = LB_SRC_OUTCOME;
+    fev.type = LB_EV_OUTCOME;
+    fev.action_id = a->id;
+    fev.http_status = status;
+    ASSERT_OK(lb_event_set(&fev.api_group, a->api_group));
+    ASSERT_OK(lb_event_set(&fev.kind, a->kind));
+    ASSERT_OK(lb_event_set(&fev.ns, a->ns));
+    ASSERT_OK(lb_event_set(&fev.name, a->name));
+    ASSERT_OK(lb_event_prepare(&fev, lb_strdup(msg), strlen(msg)));
+    ip_apply(s, &fev);
+    return 1;
+  }
   if (a->verb == LB_VERB_CREATE) {
     char uid[320], ts[32];
     o = json_tokener_parse(a->body);

@@ -1212,3 +1212,54 @@ TEST(sim_delete_resource_version_precondition) {
   outs_release(&out);
   lb_sim_free(s);
 }
+
+/* ImagePullJobs (CloneSet pre-download) are stored like any namespaced
+ * kind: read back, listed, and garbage-collected with the CloneSet that
+ * controls them. */
+TEST(sim_imagepulljob_stored_listed_and_collected) {
+  struct lb_sim_opts o;
+  struct lb_sim *s;
+  struct evs *e = calloc(1, sizeof *e);
+  opts_fixed(&o);
+  ASSERT_OK(lb_sim_new(&o, &s));
+  char buf[1024], *err = NULL;
+  snprintf(buf, sizeof buf, CLONESET, 4, "");
+  ASSERT_OK(lb_sim_apply(s, buf, &err));
+  char *c = lb_sim_get(s, "apps.kruise.io", "CloneSet", "default", "web");
+  char *uid = jget(c, "metadata.uid");
+  free(c);
+  snprintf(buf, sizeof buf,
+           "{\"apiVersion\":\"apps.kruise.io/v1alpha1\",\"kind\":"
+           "\"ImagePullJob\",\"metadata\":{\"name\":\"web-1-nginx\","
+           "\"namespace\":\"default\",\"ownerReferences\":[{\"apiVersion\":"
+           "\"apps.kruise.io/v1alpha1\",\"kind\":\"CloneSet\",\"name\":\"web\","
+           "\"uid\":\"%s\",\"controller\":true,\"blockOwnerDeletion\":true}]},"
+           "\"spec\":{\"image\":\"nginx:1.26\",\"parallelism\":2}}",
+           uid);
+  ASSERT_OK(lb_sim_apply(s, buf, &err));
+  char *j =
+      lb_sim_get(s, "apps.kruise.io", "ImagePullJob", "default", "web-1-nginx");
+  ASSERT(j);
+  char *par = jget(j, "spec.parallelism");
+  ASSERT_EQ_STR(par, "2");
+  free(par);
+  free(j);
+  char rv[32];
+  ASSERT_OK(lb_sim_list(s, rv, sizeof rv, collect, e));
+  int listed = 0;
+  for (size_t i = 0; i < e->n; i++) {
+    char *k = jget(e->v[i].body, "kind");
+    listed += !strcmp(k, "ImagePullJob");
+    free(k);
+  }
+  ASSERT_EQ_INT(listed, 1);
+  ASSERT_OK(
+      lb_sim_delete(s, "apps.kruise.io", "CloneSet", "default", "web", &err));
+  lb_sim_advance(s, lb_sim_now(s) + 5000);
+  ASSERT(lb_sim_get(s, "apps.kruise.io", "ImagePullJob", "default",
+                    "web-1-nginx") == NULL);
+  free(uid);
+  evs_release(e);
+  free(e);
+  lb_sim_free(s);
+}

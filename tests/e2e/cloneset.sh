@@ -307,10 +307,13 @@ ALL+=(t_kruise_05_specified_scale_down_then_up_exclude_preparing_delete
 
 # 14. image pre-download (gate PreDownloadImageForInPlaceUpdate, per
 # CloneSet: gates.logbook.io/PreDownloadImageForInPlaceUpdate=true): an
-# in-place rollout of 4 pods, one at a time, creates the ImagePullJob
-# <update-revision>-main for the new image, selecting the CloneSet's pods
-# not yet at that revision, owned by the CloneSet; the revision is
-# labelled apps.kruise.io/pre-predownload-created
+# in-place rollout of 4 pods, one at a time, held at partition 2, creates
+# the ImagePullJob <update-revision>-main for the new image once one pod is
+# updated and ready (image-predownload-min-updated-ready-pods 1), with the
+# annotations' parallelism 2 and timeout 120 s, selecting the CloneSet's
+# pods not yet at that revision, owned by the CloneSet; the revision is
+# labelled apps.kruise.io/pre-predownload-created. The job stays while the
+# revisions differ and is deleted once the rollout converges.
 t_kruise_14_image_predownload() {
   cat <<YAML | kubectl apply -f - >/dev/null
 apiVersion: apps.kruise.io/v1alpha1
@@ -318,27 +321,45 @@ kind: CloneSet
 metadata:
   name: k14
   labels: {gates.logbook.io/PreDownloadImageForInPlaceUpdate: "true"}
+  annotations:
+    apps.kruise.io/image-predownload-parallelism: "2"
+    apps.kruise.io/image-predownload-timeout-seconds: "120"
+    apps.kruise.io/image-predownload-min-updated-ready-pods: "1"
 spec:
   replicas: 4
   updateStrategy: {type: InPlaceIfPossible, maxUnavailable: 1}
   selector: {matchLabels: {app: k14}}
   template:
-    metadata: {labels: {app: k14}}
+    metadata: {labels: {app: k14}, annotations: {example.com/owner: team-a}}
     spec: {containers: [{name: main, image: nginx:1.25, imagePullPolicy: IfNotPresent}]}
 YAML
   wait_for "k14 4 ready" 60 status_is k14 4 4
   [ -z "$(kubectl get imagepulljobs -o name)" ]
-  set_image k14 nginx:1.26
-  local rev
+  set_image k14 nginx:1.26 2
+  local rev q
   wait_for "k14 new revision" 30 bash -c "[ \"\$(kubectl get clone k14 -o jsonpath='{.status.updateRevision}')\" != \"\$(kubectl get clone k14 -o jsonpath='{.status.currentRevision}')\" ]"
   rev=$(jp clone k14 '{.status.updateRevision}')
-  wait_for "ImagePullJob $rev-main" 30 kubectl get imagepulljob "$rev-main"
+  wait_for "ImagePullJob $rev-main" 90 kubectl get imagepulljob "$rev-main"
+  # it waited for one updated ready pod, then used the annotations
+  q="SELECT count(*) FROM decisions WHERE name='k14' AND reason LIKE"
+  [ "$(journal_count "$q '%image pre-download waits for $rev: %apps.kruise.io/image-predownload-min-updated-ready-pods asks 1%'")" -ge 1 ]
+  [ "$(journal_count "$q '%image pre-download for $rev: ImagePullJob $rev-main (nginx:1.26); parallelism 2, timeoutSeconds 120, min updated ready 1 (have %'")" = 1 ]
+  [ "$(jp clone k14 '{.status.updatedReadyReplicas}')" -ge 1 ]
   [ "$(jp imagepulljob "$rev-main" '{.spec.image}')" = nginx:1.26 ]
+  [ "$(jp imagepulljob "$rev-main" '{.spec.parallelism} {.spec.pullPolicy.timeoutSeconds} {.spec.pullPolicy.backoffLimit} {.spec.completionPolicy.ttlSecondsAfterFinished}')" = "2 120 1 600" ]
   [ "$(jp imagepulljob "$rev-main" '{.spec.podSelector.matchLabels.app}')" = k14 ]
   [ "$(jp imagepulljob "$rev-main" '{.spec.podSelector.matchExpressions[0].key} {.spec.podSelector.matchExpressions[0].operator} {.spec.podSelector.matchExpressions[0].values[0]}')" = "controller-revision-hash NotIn $rev" ]
+  [ "$(jp imagepulljob "$rev-main" '{.metadata.labels.app} {.spec.sandboxConfig.labels.app} {.spec.sandboxConfig.annotations.example\.com/owner}')" = "k14 k14 team-a" ]
   [ "$(jp imagepulljob "$rev-main" '{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}/{.metadata.ownerReferences[0].controller}')" = CloneSet/k14/true ]
   [ "$(jp controllerrevision "$rev" '{.metadata.labels.apps\.kruise\.io/pre-predownload-created}')" = true ]
   [ "$(kubectl get imagepulljobs -o name | wc -l)" = 1 ]
+  # held at partition 2: the revisions differ, the job stays
+  wait_for "k14 2 of 4 updated" 90 status_is k14 4 2
+  [ "$(kubectl get imagepulljobs -o name)" = "imagepulljob.apps.kruise.io/$rev-main" ]
+  set_image k14 nginx:1.26 0
   wait_for "k14 rolled in place" 90 status_is k14 4 4
+  wait_for "k14 revisions converged" 30 bash -c "[ \"\$(kubectl get clone k14 -o jsonpath='{.status.currentRevision}')\" = $rev ]"
+  wait_for "ImagePullJob $rev-main deleted" 30 bash -c "[ -z \"\$(kubectl get imagepulljobs -o name)\" ]"
+  [ "$(journal_count "$q '%image pre-download over: revisions converged at $rev, deleting ImagePullJob $rev-main%'")" = 1 ]
 }
 ALL+=(t_kruise_14_image_predownload)
