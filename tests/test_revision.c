@@ -187,11 +187,13 @@ static char *jpath(const char *json, const char *path) {
 
 static char *revision_data(const char *image) {
   struct lb_buf b = LB_BUF_INIT;
-  lb_buf_addf(&b,
-              "{\"spec\":{\"template\":{\"$patch\":\"replace\",\"metadata\":{"
-              "\"labels\":{\"app\":\"web\",\"tier\":\"fe\"}},\"spec\":{"
-              "\"containers\":[{\"image\":\"%s\",\"name\":\"c\"}]}}}}",
-              image);
+  lb_buf_addf(
+      &b,
+      "{\"spec\":{\"template\":{\"$patch\":\"replace\",\"metadata\":{"
+      "\"creationTimestamp\":null,\"labels\":{\"app\":\"web\",\"tier\":\"fe\"}}"
+      ",\"spec\":{"
+      "\"containers\":[{\"image\":\"%s\",\"name\":\"c\",\"resources\":{}}]}}}}",
+      image);
   return lb_buf_detach(&b, NULL);
 }
 
