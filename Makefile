@@ -208,6 +208,17 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c adapters/%.c adapters/%.h engine/util.c e
 	clang $(FUZZ_FLAGS) $(shell pkg-config --cflags json-c yaml-0.1) -o $@ \
 	  $(filter %.c,$^) $(shell pkg-config --libs json-c yaml-0.1)
 
+# make revref: rewrite tests/revision/*.want with the Go oracle
+# (tests/tools/revref: the real k8s.io/api types and history package of the
+# Kubernetes source tree the real-cluster kit unpacks; Go from golang-go;
+# offline). make revref-check: run it into a scratch copy and diff against
+# the committed goldens. Neither is part of `make test`.
+.PHONY: revref revref-check
+revref:
+	tests/tools/revref.sh
+revref-check:
+	tests/tools/revref.sh --check
+
 clean:
 	rm -rf build build-san
 
