@@ -110,15 +110,22 @@ void lb_rev_name(const char *cs_name, const char *data, int collision,
 }
 
 char *lb_rev_data(const struct lb_cloneset *cs, int *rc, const char **why) {
+  struct lb_cloneset *m = (struct lb_cloneset *)cs; /* the memo only */
   struct lb_buf b = LB_BUF_INIT;
-  *rc = lb_gotemplate_revision_data_text(cs->template_json, &b, why);
-  if (!*rc && b.err)
-    *rc = b.err;
-  if (*rc) {
-    lb_buf_release(&b);
-    return NULL;
+  char *s;
+  if (!m->rev_data_memo) {
+    *rc = lb_gotemplate_revision_data_text(cs->template_json, &b, why);
+    if (!*rc && b.err)
+      *rc = b.err;
+    if (*rc) { /* not memoised: a failure is recomputed, with its why */
+      lb_buf_release(&b);
+      return NULL;
+    }
+    m->rev_data_memo = lb_buf_detach(&b, NULL);
   }
-  return lb_buf_detach(&b, NULL);
+  s = m->rev_data_memo ? lb_strdup(m->rev_data_memo) : NULL;
+  *rc = s ? 0 : LB_ENOMEM;
+  return s;
 }
 
 int lb_rev_meta(const struct lb_cloneset *cs, struct lb_buf *b) {

@@ -80,7 +80,9 @@ void lb_rev_name(const char *cs_name, const char *data, int collision,
 
 /* The revision data of cs's template (gotemplate.h), malloc'd; NULL with
  * *rc = LB_EPARSE (and *why) when upstream's typed decode would fail, or
- * LB_ENOMEM. */
+ * LB_ENOMEM. Memoised in cs->rev_data_memo (the typed round trip costs
+ * ~0.1 ms and every event reconciles its CloneSet); the memo is a pure
+ * function of template_json, freed with cs. */
 char *lb_rev_data(const struct lb_cloneset *cs, int *rc, const char **why);
 
 /* Reducer step: when the update revision already exists (rollback) and
