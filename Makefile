@@ -157,7 +157,10 @@ fuzz:
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 	$(MAKE) $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
-	@mkdir -p build/fuzz/corpus-watchparse build/fuzz/corpus-kubeconfig build/fuzz/corpus-admission build/fuzz/corpus-fastdecode
+	@mkdir -p build/fuzz/corpus-watchparse build/fuzz/corpus-kubeconfig build/fuzz/corpus-admission build/fuzz/corpus-fastdecode build/fuzz/corpus-gotemplate
+	@cd build/fuzz/corpus-gotemplate && for f in ../../../tests/revision/*.json ../../../tests/revision/hand/*.json; do \
+	  n=$$(basename $$f .json); { printf '\000'; cat $$f; } >seed-$$n; done && \
+	  for q in 0.5 1.5Gi +1 007 1e-20 16Ei 1000E 1.Ki -1023Ki; do printf '\001%s' $$q >seed-q$$q; done
 	@cd build/fuzz/corpus-admission && \
 	printf '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u1","kind":{"group":"","version":"v1","kind":"Pod"},"namespace":"n","name":"p","operation":"CREATE","object":{"kind":"Pod","metadata":{"name":"p","managedFields":[{"m":1}],"labels":{"a":"b"}}},"oldObject":null}}' >seed-pod && \
 	printf '{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{"uid":"u2","kind":{"group":"","version":"v1","kind":"Secret"},"operation":"UPDATE","object":{"kind":"Secret","metadata":{"managedFields":[],"name":"s"},"data":{"k":"dmFs","n":null},"stringData":{"x":"y\\u0041"}},"oldObject":{"data":{"k":"b2xk"},"data":{"d":"ZA=="}}}}' >seed-secret && \
@@ -195,10 +198,26 @@ build/fuzz/fuzz_fastdecode: $(FUZZ_FD_SRC) tests/fuzz/fastdecode_cmp.h engine/fa
 	clang $(FUZZ_FLAGS) $(shell pkg-config --cflags json-c libxxhash) -o $@ \
 	  $(FUZZ_FD_SRC) $(shell pkg-config --libs json-c libxxhash)
 
+build/fuzz/fuzz_gotemplate: tests/fuzz/fuzz_gotemplate.c engine/gotemplate.c engine/gotemplate.h engine/util.c engine/err.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) $(shell pkg-config --cflags json-c) -o $@ \
+	  $(filter %.c,$^) $(shell pkg-config --libs json-c) -lm
+
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c adapters/%.c adapters/%.h engine/util.c engine/err.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) $(shell pkg-config --cflags json-c yaml-0.1) -o $@ \
 	  $(filter %.c,$^) $(shell pkg-config --libs json-c yaml-0.1)
+
+# make revref: rewrite tests/revision/*.want with the Go oracle
+# (tests/tools/revref: the real k8s.io/api types and history package of the
+# Kubernetes source tree the real-cluster kit unpacks; Go from golang-go;
+# offline). make revref-check: run it into a scratch copy and diff against
+# the committed goldens. Neither is part of `make test`.
+.PHONY: revref revref-check
+revref:
+	tests/tools/revref.sh
+revref-check:
+	tests/tools/revref.sh --check
 
 clean:
 	rm -rf build build-san

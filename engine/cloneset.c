@@ -49,28 +49,48 @@ static int label_true(const struct lb_cloneset *cs, const char *key) {
   return v && !strcmp(v, "true");
 }
 
-/* Revision data as upstream stores it: a strategic-merge patch replacing
- * the whole template. template_json is canonical (sorted keys), so the
- * "$patch" key, which sorts first, goes right after the brace. */
-static char *revision_data(const char *template_json) {
-  struct lb_buf b = LB_BUF_INIT;
-  lb_buf_adds(&b, "{\"spec\":{\"template\":{\"$patch\":\"replace\"");
-  if (strcmp(template_json, "{}") != 0) {
-    lb_buf_adds(&b, ",");
-    lb_buf_adds(&b, template_json + 1);
-  } else {
-    lb_buf_adds(&b, "}");
+/* Revision data as upstream stores it, byte for byte (gotemplate.h): the
+ * template through Go's typed round trip, as a strategic-merge patch
+ * replacing the whole template. NULL with *rc set (LB_EPARSE: the template
+ * does not decode as upstream's typed one; *why says why). */
+static char *revision_data(const struct lb_cloneset *cs, int *rc,
+                           const char **why) {
+  return lb_rev_data(cs, rc, why);
+}
+
+#define REV_UNDECODABLE 1 /* resolve_revisions(): nothing more to do */
+
+/* The update revision's template as text, from its revision data (so an
+ * in-place diff compares like with like: both through the typed round
+ * trip). Caller frees; NULL on allocation failure or bad data. */
+static char *update_template_text(const struct rec *r) {
+  struct json_object *d = json_tokener_parse(r->rev_data), *spec, *t;
+  char *s = NULL;
+  if (d && json_object_object_get_ex(d, "spec", &spec) &&
+      json_object_object_get_ex(spec, "template", &t)) {
+    json_object_object_del(t, "$patch");
+    s = lb_strdup(json_object_to_json_string_ext(t, JSON_C_TO_STRING_PLAIN));
   }
-  lb_buf_adds(&b, "}}");
-  return b.err ? (lb_buf_release(&b), NULL) : lb_buf_detach(&b, NULL);
+  json_object_put(d);
+  return s;
 }
 
 static int resolve_revisions(struct rec *r) {
   struct lb_cloneset *cs = r->cs;
-  char hash[16];
-  r->rev_data = revision_data(cs->template_json);
-  if (!r->rev_data)
-    return LB_ENOMEM;
+  const char *why = NULL;
+  int rc;
+  r->rev_data = revision_data(cs, &rc, &why);
+  if (rc == LB_EPARSE) {
+    /* upstream's informer cannot decode such a CloneSet and never acts on
+     * it; neither do we, and we say why */
+    lb_rctx_reasonf(r->c,
+                    "spec.template does not decode as a Kubernetes pod "
+                    "template (%s); nothing done until it is fixed",
+                    why);
+    return REV_UNDECODABLE;
+  }
+  if (rc)
+    return rc;
   r->collision_count = cs->status.collision_count;
   /* Rollback (§1.1): a template equal to an owned revision, whatever its
    * name, maps to that revision instead of a new one. */
@@ -80,8 +100,8 @@ static int resolve_revisions(struct rec *r) {
     return eq;
   for (int tries = 0; tries < 100 && !eq; tries++) {
     struct lb_crev *existing;
-    lb_cs_revision_hash(r->rev_data, r->collision_count, hash, sizeof hash);
-    snprintf(r->update_rev, sizeof r->update_rev, "%s-%s", cs->o.name, hash);
+    lb_rev_name(cs->o.name, r->rev_data, r->collision_count, r->update_rev,
+                sizeof r->update_rev);
     existing = (struct lb_crev *)lb_rctx_get(r->c, LB_KIND_CREV, cs->o.ns,
                                              r->update_rev);
     if (!existing || !strcmp(existing->data, r->rev_data))
@@ -1098,13 +1118,16 @@ static int update_pod(struct rec *r, const struct lb_lifecycle *lc,
   int rc = 0;
   memset(&d, 0, sizeof d);
   if (r->cs->update_type != LB_CSU_RECREATE) {
-    char *old = template_text(r, lb_pod_revision(p));
+    char *old = template_text(r, lb_pod_revision(p)), *tnew = NULL;
     if (!old)
       snprintf(d.why, sizeof d.why, "its revision %s is gone",
                *lb_pod_revision(p) ? lb_pod_revision(p) : "(none)");
-    else if ((rc = lb_inplace_diff(old, r->cs->template_json, &d)) == LB_EPARSE)
+    else if (!(tnew = update_template_text(r)))
+      rc = LB_ENOMEM;
+    else if ((rc = lb_inplace_diff(old, tnew, &d)) == LB_EPARSE)
       rc = 0;
     free(old);
+    free(tnew);
     if (!rc && d.in_place)
       rc = update_in_place(r, lc, p, &d, ib);
     else if (!rc && r->cs->update_type == LB_CSU_INPLACE_ONLY) {
@@ -1568,5 +1591,5 @@ out:
   free(r.rev_data);
   free(r.pi);
   free(r.cond_message);
-  return rc;
+  return rc == REV_UNDECODABLE ? 0 : rc;
 }

@@ -340,6 +340,11 @@ static void cs_take_fields(struct lb_cloneset *keep,
   t.cap_owned = keep->cap_owned;
   t.agg = keep->agg; /* the reconcile checks what it was built for */
   t.own = keep->own; /* in-flight counts, wakeup, last reason */
+  if (!t.rev_data_memo && keep->rev_data_memo && t.template_json &&
+      keep->template_json && !strcmp(t.template_json, keep->template_json)) {
+    t.rev_data_memo = keep->rev_data_memo; /* a function of the template */
+    keep->rev_data_memo = NULL;
+  }
   *fresh = *keep;
   fresh->pods = NULL;
   fresh->owned = NULL;

@@ -1048,6 +1048,7 @@ void lb_obj_free(struct lb_obj *o) {
     struct lb_cloneset *c = (struct lb_cloneset *)o;
     selector_release(&c->selector);
     free(c->template_json);
+    free(c->rev_data_memo);
     free(c->pods_to_delete);
     free(c->status.current_revision);
     free(c->status.update_revision);

@@ -198,7 +198,9 @@ struct lb_cloneset {
   int replicas;                /* spec.replicas, default 1 */
   struct lb_selector selector; /* spec.selector */
   char *template_json;         /* spec.template, compact JSON */
-  int update_type;             /* enum lb_cs_update */
+  char *rev_data_memo; /* lb_rev_data() of template_json, computed once per
+                          object (a pure function of it; not encoded) */
+  int update_type;     /* enum lb_cs_update */
   struct lb_intstr partition, max_unavailable, max_surge;
   int paused;
   char *pods_to_delete;                   /* packed list "a\0b\0\0" */

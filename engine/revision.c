@@ -8,6 +8,7 @@
 
 #include "cloneset.h"
 #include "err.h"
+#include "gotemplate.h"
 #include "reducer.h"
 
 static int cmp_rev(const void *a, const void *b) {
@@ -98,6 +99,33 @@ int64_t lb_rev_next_number(const struct lb_cloneset *cs) {
 
 void lb_rev_vct_hash(const struct lb_cloneset *cs, char *out, size_t n) {
   lb_cs_revision_hash(cs->vct_json ? cs->vct_json : "[]", 0, out, n);
+}
+
+void lb_rev_name(const char *cs_name, const char *data, int collision,
+                 char *out, size_t n) {
+  char hash[16];
+  size_t k = strlen(cs_name);
+  lb_cs_revision_hash(data, collision, hash, sizeof hash);
+  snprintf(out, n, "%.*s-%s", (int)(k > 223 ? 223 : k), cs_name, hash);
+}
+
+char *lb_rev_data(const struct lb_cloneset *cs, int *rc, const char **why) {
+  struct lb_cloneset *m = (struct lb_cloneset *)cs; /* the memo only */
+  struct lb_buf b = LB_BUF_INIT;
+  char *s;
+  if (!m->rev_data_memo) {
+    *rc = lb_gotemplate_revision_data_text(cs->template_json, &b, why);
+    if (!*rc && b.err)
+      *rc = b.err;
+    if (*rc) { /* not memoised: a failure is recomputed, with its why */
+      lb_buf_release(&b);
+      return NULL;
+    }
+    m->rev_data_memo = lb_buf_detach(&b, NULL);
+  }
+  s = m->rev_data_memo ? lb_strdup(m->rev_data_memo) : NULL;
+  *rc = s ? 0 : LB_ENOMEM;
+  return s;
 }
 
 int lb_rev_meta(const struct lb_cloneset *cs, struct lb_buf *b) {

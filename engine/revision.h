@@ -71,6 +71,20 @@ int lb_rev_meta(const struct lb_cloneset *cs, struct lb_buf *b);
  * JSON, "[]" when absent). out >= 16 bytes. */
 void lb_rev_vct_hash(const struct lb_cloneset *cs, char *out, size_t n);
 
+/* The revision name upstream gives data (history.NewControllerRevision):
+ * ControllerRevisionName(cs_name, HashControllerRevision(data, &collision))
+ * = the first 223 bytes of cs_name, '-', the safe-encoded FNV-1 hash.
+ * out >= 240 bytes. */
+void lb_rev_name(const char *cs_name, const char *data, int collision,
+                 char *out, size_t n);
+
+/* The revision data of cs's template (gotemplate.h), malloc'd; NULL with
+ * *rc = LB_EPARSE (and *why) when upstream's typed decode would fail, or
+ * LB_ENOMEM. Memoised in cs->rev_data_memo (the typed round trip costs
+ * ~0.1 ms and every event reconciles its CloneSet); the memo is a pure
+ * function of template_json, freed with cs. */
+char *lb_rev_data(const struct lb_cloneset *cs, int *rc, const char **why);
+
 /* Reducer step: when the update revision already exists (rollback) and
  * an owned revision carries a higher .revision, patches it to max + 1.
  * Returns 0 or LB_ENOMEM. The caller checks cs->inflight_revs. */

@@ -100,8 +100,9 @@ static void rev_of(const char *image, char *out, size_t n) {
   char data[512], hash[16];
   snprintf(data, sizeof data,
            "{\"spec\":{\"template\":{\"$patch\":\"replace\",\"metadata\":{"
-           "\"labels\":{\"app\":\"web\"}},\"spec\":{\"containers\":[{"
-           "\"image\":\"%s\",\"name\":\"c\"}]}}}}",
+           "\"creationTimestamp\":null,\"labels\":{\"app\":\"web\"}},\"spec\":{"
+           "\"containers\":[{"
+           "\"image\":\"%s\",\"name\":\"c\",\"resources\":{}}]}}}}",
            image);
   lb_cs_revision_hash(data, 0, hash, sizeof hash);
   snprintf(out, n, "web-%s", hash);
@@ -176,9 +177,10 @@ static const char *OLD_CREV =
     "{\"name\":\"web-old\",\"namespace\":\"" NS "\",\"uid\":\"crev-old\","
     "\"resourceVersion\":\"3\",\"ownerReferences\":[{\"uid\":\"" CS_UID
     "\",\"controller\":true}]},\"revision\":1,\"data\":{\"spec\":{"
-    "\"template\":{\"$patch\":\"replace\",\"metadata\":{\"labels\":{\"app\":"
+    "\"template\":{\"$patch\":\"replace\",\"metadata\":{\"creationTimestamp\":"
+    "null,\"labels\":{\"app\":"
     "\"web\"}},\"spec\":{\"containers\":[{\"image\":\"nginx:0\",\"name\":"
-    "\"c\"}]}}}}}";
+    "\"c\",\"resources\":{}}]}}}}}";
 
 static int count_actions(const struct lb_decision *d, int verb,
                          const char *kind, const char *sub) {

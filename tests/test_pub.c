@@ -498,8 +498,9 @@ static void cs_world(struct adm *h, const char *pub_spec, int replicas,
   char data[512], hash[16], rev[64];
   snprintf(data, sizeof data,
            "{\"spec\":{\"template\":{\"$patch\":\"replace\",\"metadata\":{"
-           "\"labels\":{\"app\":\"web\"}},\"spec\":{\"containers\":[{"
-           "\"image\":\"nginx:1\",\"name\":\"c\"}]}}}}");
+           "\"creationTimestamp\":null,\"labels\":{\"app\":\"web\"}},\"spec\":{"
+           "\"containers\":[{"
+           "\"image\":\"nginx:1\",\"name\":\"c\",\"resources\":{}}]}}}}");
   lb_cs_revision_hash(data, 0, hash, sizeof hash);
   snprintf(rev, sizeof rev, "web-%s", hash);
   pub_add(h, 100, pub_spec, NULL);

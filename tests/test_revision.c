@@ -187,11 +187,13 @@ static char *jpath(const char *json, const char *path) {
 
 static char *revision_data(const char *image) {
   struct lb_buf b = LB_BUF_INIT;
-  lb_buf_addf(&b,
-              "{\"spec\":{\"template\":{\"$patch\":\"replace\",\"metadata\":{"
-              "\"labels\":{\"app\":\"web\",\"tier\":\"fe\"}},\"spec\":{"
-              "\"containers\":[{\"image\":\"%s\",\"name\":\"c\"}]}}}}",
-              image);
+  lb_buf_addf(
+      &b,
+      "{\"spec\":{\"template\":{\"$patch\":\"replace\",\"metadata\":{"
+      "\"creationTimestamp\":null,\"labels\":{\"app\":\"web\",\"tier\":\"fe\"}}"
+      ",\"spec\":{"
+      "\"containers\":[{\"image\":\"%s\",\"name\":\"c\",\"resources\":{}}]}}}}",
+      image);
   return lb_buf_detach(&b, NULL);
 }
 
@@ -362,5 +364,27 @@ TEST(revision_same_template_no_bump) {
     ASSERT_EQ_INT(
         count_actions(&h.ds.v[i], LB_VERB_CREATE, "ControllerRevision"), 0);
   }
+  h_free(&h);
+}
+
+/* A template upstream's typed decode refuses (a number where the image
+ * string belongs): no revision, no pod, and a reason that says why; once
+ * fixed, the first revision appears. */
+TEST(revision_undecodable_template_is_left_alone) {
+  struct h h;
+  h_init(&h);
+  char *bad = cs_json(2, "x\",\"image\":5,\"x\":\"", 10, NULL);
+  size_t first = h_watch(&h, 100000, LB_EV_ADDED, bad);
+  free(bad);
+  ASSERT_EQ_INT(h.ds.n - first, 1);
+  const struct lb_decision *d = &h.ds.v[first];
+  ASSERT_EQ_INT(d->n_actions, 0);
+  ASSERT_CONTAINS(d->reason, "does not decode as a Kubernetes pod template");
+  char *good = cs_json(2, "nginx:1", 10, NULL);
+  first = h_watch(&h, 101000, LB_EV_MODIFIED, good);
+  free(good);
+  ASSERT(h.ds.n > first);
+  ASSERT_EQ_INT(
+      count_actions(&h.ds.v[first], LB_VERB_CREATE, "ControllerRevision"), 1);
   h_free(&h);
 }
