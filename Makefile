@@ -191,12 +191,11 @@ build/fuzz/fuzz_admission: tests/fuzz/fuzz_admission.c adapters/admreview.c adap
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) $(shell pkg-config --cflags json-c libxxhash) -o $@ \
 	  $(filter %.c,$^) $(shell pkg-config --libs json-c libxxhash) -lm
-FUZZ_FD_SRC := tests/fuzz/fuzz_fastdecode.c engine/fastdecode.c engine/event.c \
-               engine/obj.c engine/util.c engine/err.c
+FUZZ_FD_SRC := tests/fuzz/fuzz_fastdecode.c $(ENGINE_SRC)
 build/fuzz/fuzz_fastdecode: $(FUZZ_FD_SRC) tests/fuzz/fastdecode_cmp.h engine/fastdecode.h
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) $(shell pkg-config --cflags json-c libxxhash) -o $@ \
-	  $(FUZZ_FD_SRC) $(shell pkg-config --libs json-c libxxhash)
+	  $(FUZZ_FD_SRC) $(shell pkg-config --libs json-c libxxhash) -lm
 
 build/fuzz/fuzz_gotemplate: tests/fuzz/fuzz_gotemplate.c engine/gotemplate.c engine/gotemplate.h engine/util.c engine/err.c
 	@mkdir -p $(dir $@)
