@@ -131,7 +131,6 @@ enum {
   T_WindowsSecurityContextOptions,
   T_SeccompProfile,
   T_EphemeralContainer,
-  T_EphemeralContainerCommon,
   T_PodSecurityContext,
   T_Sysctl,
   T_Affinity,
@@ -700,35 +699,10 @@ static const struct gofield f_SeccompProfile[] = {
     {"localhostProfile", GK_STR, F_OMIT | F_PTR, 0},
 };
 static const struct gofield f_EphemeralContainer[] = {
-    {"", GK_STRUCT, F_INLINE, T_EphemeralContainerCommon},
+    /* EphemeralContainerCommon: the same fields, tags and types as
+     * Container (the API keeps them in step), so the Container table */
+    {"", GK_STRUCT, F_INLINE, T_Container},
     {"targetContainerName", GK_STR, F_OMIT, 0},
-};
-static const struct gofield f_EphemeralContainerCommon[] = {
-    {"name", GK_STR, 0, 0},
-    {"image", GK_STR, F_OMIT, 0},
-    {"command", GK_STR, F_OMIT | F_SLICE, 0},
-    {"args", GK_STR, F_OMIT | F_SLICE, 0},
-    {"workingDir", GK_STR, F_OMIT, 0},
-    {"ports", GK_STRUCT, F_OMIT | F_SLICE, T_ContainerPort},
-    {"envFrom", GK_STRUCT, F_OMIT | F_SLICE, T_EnvFromSource},
-    {"env", GK_STRUCT, F_OMIT | F_SLICE, T_EnvVar},
-    {"resources", GK_STRUCT, F_OMIT, T_ResourceRequirements},
-    {"resizePolicy", GK_STRUCT, F_OMIT | F_SLICE,
-     T_ContainerResizePolicy},                    /* 1.27 */
-    {"restartPolicy", GK_STR, F_OMIT | F_PTR, 0}, /* 1.28 */
-    {"volumeMounts", GK_STRUCT, F_OMIT | F_SLICE, T_VolumeMount},
-    {"volumeDevices", GK_STRUCT, F_OMIT | F_SLICE, T_VolumeDevice},
-    {"livenessProbe", GK_STRUCT, F_OMIT | F_PTR, T_Probe},
-    {"readinessProbe", GK_STRUCT, F_OMIT | F_PTR, T_Probe},
-    {"startupProbe", GK_STRUCT, F_OMIT | F_PTR, T_Probe},
-    {"lifecycle", GK_STRUCT, F_OMIT | F_PTR, T_Lifecycle},
-    {"terminationMessagePath", GK_STR, F_OMIT, 0},
-    {"terminationMessagePolicy", GK_STR, F_OMIT, 0},
-    {"imagePullPolicy", GK_STR, F_OMIT, 0},
-    {"securityContext", GK_STRUCT, F_OMIT | F_PTR, T_SecurityContext},
-    {"stdin", GK_BOOL, F_OMIT, 0},
-    {"stdinOnce", GK_BOOL, F_OMIT, 0},
-    {"tty", GK_BOOL, F_OMIT, 0},
 };
 static const struct gofield f_PodSecurityContext[] = {
     {"seLinuxOptions", GK_STRUCT, F_OMIT | F_PTR, T_SELinuxOptions},
@@ -1062,9 +1036,6 @@ static const struct gotype types[T__COUNT] = {
                           LB_ARRAY_SIZE(f_SeccompProfile)},
     [T_EphemeralContainer] = {"EphemeralContainer", f_EphemeralContainer,
                               LB_ARRAY_SIZE(f_EphemeralContainer)},
-    [T_EphemeralContainerCommon] = {"EphemeralContainerCommon",
-                                    f_EphemeralContainerCommon,
-                                    LB_ARRAY_SIZE(f_EphemeralContainerCommon)},
     [T_PodSecurityContext] = {"PodSecurityContext", f_PodSecurityContext,
                               LB_ARRAY_SIZE(f_PodSecurityContext)},
     [T_Sysctl] = {"Sysctl", f_Sysctl, LB_ARRAY_SIZE(f_Sysctl)},
@@ -1687,14 +1658,6 @@ int lb_gotemplate_quantity(const char *s, struct lb_buf *out) {
 }
 
 /* --- metav1.Time -------------------------------------------------------- */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
-}
-
 static int digits(const char *s, int n, int *v) {
   *v = 0;
   for (int i = 0; i < n; i++) {
@@ -1737,21 +1700,16 @@ static int rfc3339(const char *s, size_t n, struct json_object **out) {
   } else {
     return LB_EPARSE;
   }
-  int64_t t = days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60 + sec -
-              (int64_t)oh * 3600 - (int64_t)om * 60;
-  if (t == days_from_civil(1, 1, 1) * 86400 && !nonzero_frac) {
+  int64_t t = lb_days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 +
+              h * 3600 + m * 60 + sec - (int64_t)oh * 3600 - (int64_t)om * 60;
+  if (t == lb_days_from_civil(1, 1, 1) * 86400 && !nonzero_frac) {
     *out = NULL; /* IsZero() */
     return 0;
   }
   int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400, r = t - days * 86400;
-  /* civil_from_days */
-  int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1;
-  int64_t mo = mp < 10 ? mp + 3 : mp - 9;
-  y += mo <= 2;
+  int64_t y;
+  unsigned mo, d;
+  lb_civil_from_days(days, &y, &mo, &d);
   char buf[128];
   snprintf(buf, sizeof buf, "%s%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ",
            y < 0 ? "-" : "", (long long)(y < 0 ? -y : y), (long long)mo,

@@ -142,7 +142,7 @@ size_t lb_strlcpy(char *dst, const char *src, size_t n) {
 }
 
 /* Days from civil date, and back (Howard Hinnant's algorithms). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+int64_t lb_days_from_civil(int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;
   int64_t era = (y >= 0 ? y : y - 399) / 400;
   unsigned yoe = (unsigned)(y - era * 400);
@@ -151,20 +151,24 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
   return era * 146097 + (int64_t)doe - 719468;
 }
 
-void lb_time_rfc3339(int64_t ms, char out[32]) {
-  int64_t s = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
-  int64_t z = (s >= 0 ? s : s - 86399) / 86400;
-  int64_t secs = s - z * 86400;
+void lb_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d) {
   z += 719468;
   int64_t era = (z >= 0 ? z : z - 146096) / 146097;
   unsigned doe = (unsigned)(z - era * 146097);
   unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t y = (int64_t)yoe + era * 400;
   unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
   unsigned mp = (5 * doy + 2) / 153;
-  unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  y += m <= 2;
+  *d = doy - (153 * mp + 2) / 5 + 1;
+  *m = mp < 10 ? mp + 3 : mp - 9;
+  *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+void lb_time_rfc3339(int64_t ms, char out[32]) {
+  int64_t s = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+  int64_t z = (s >= 0 ? s : s - 86399) / 86400;
+  int64_t secs = s - z * 86400, y;
+  unsigned m, d;
+  lb_civil_from_days(z, &y, &m, &d);
   if (y < 0 || y > 9999)
     y = y < 0 ? 0 : 9999; /* RFC 3339 has four-digit years */
   snprintf(out, 32, "%04u-%02u-%02uT%02u:%02u:%02uZ", (unsigned)y % 10000u,
@@ -212,7 +216,7 @@ int lb_time_parse(const char *s, int64_t *ms) {
   }
   if (*p || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
     return LB_EPARSE;
-  *ms = (days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 +
+  *ms = (lb_days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 +
          m * 60 + sec - off) *
             1000 +
         frac_ms;

@@ -58,6 +58,11 @@ char *lb_buf_detach(struct lb_buf *b, size_t *len);
 /* Safe bounded copy: always NUL-terminates, returns strlen(src). */
 size_t lb_strlcpy(char *dst, const char *src, size_t n);
 
+/* Proleptic Gregorian calendar (Howard Hinnant's algorithms): days since
+ * 1970-01-01 of a civil date (m 1..12, d 1..31), and back. */
+int64_t lb_days_from_civil(int64_t y, unsigned m, unsigned d);
+void lb_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
+
 /* Formats epoch milliseconds as RFC 3339 UTC ("2026-11-25T13:31:02Z") into
  * out (>= 21 bytes). Pure arithmetic: no gmtime(), no locale, no TZ. */
 void lb_time_rfc3339(int64_t ms, char out[32]);
