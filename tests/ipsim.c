@@ -8,6 +8,7 @@
 #include "../engine/decision.h"
 #include "../engine/err.h"
 #include "../engine/util.h"
+#include "../replay/replay.h"
 #include "../store/journal.h"
 #include "test.h"
 
@@ -200,6 +201,26 @@ int unavailable_pods(const struct ipsim *s) {
   return n;
 }
 
+/* Folds the outcome of action a: HTTP status with a Status document msg,
+ * the object unchanged. */
+static void status_outcome(struct ipsim *s, const struct lb_action *a,
+                           int status, const char *msg) {
+  struct lb_event fev;
+  lb_event_init(&fev);
+  fev.seq = ++s->seq;
+  fev.at_ms = s->now;
+  fev.source = LB_SRC_OUTCOME;
+  fev.type = LB_EV_OUTCOME;
+  fev.action_id = a->id;
+  fev.http_status = status;
+  ASSERT_OK(lb_event_set(&fev.api_group, a->api_group));
+  ASSERT_OK(lb_event_set(&fev.kind, a->kind));
+  ASSERT_OK(lb_event_set(&fev.ns, a->ns));
+  ASSERT_OK(lb_event_set(&fev.name, a->name));
+  ASSERT_OK(lb_event_prepare(&fev, lb_strdup(msg), strlen(msg)));
+  ip_apply(s, &fev);
+}
+
 /* Answers the lowest in-flight action; 0 when none is in flight. */
 int ip_answer(struct ipsim *s) {
   int64_t *ids;
@@ -231,20 +252,7 @@ int ip_answer(struct ipsim *s) {
              "\"Failure\",\"message\":\"pods \\\"%s\\\" is forbidden: "
              "exceeded quota\",\"reason\":\"Forbidden\",\"code\":%d}",
              a->name, status);
-    struct lb_event fev;
-    lb_event_init(&fev);
-    fev.seq = ++s->seq;
-    fev.at_ms = s->now;
-    fev.source = LB_SRC_OUTCOME;
-    fev.type = LB_EV_OUTCOME;
-    fev.action_id = a->id;
-    fev.http_status = status;
-    ASSERT_OK(lb_event_set(&fev.api_group, a->api_group));
-    ASSERT_OK(lb_event_set(&fev.kind, a->kind));
-    ASSERT_OK(lb_event_set(&fev.ns, a->ns));
-    ASSERT_OK(lb_event_set(&fev.name, a->name));
-    ASSERT_OK(lb_event_prepare(&fev, lb_strdup(msg), strlen(msg)));
-    ip_apply(s, &fev);
+    status_outcome(s, a, status, msg);
     return 1;
   }
   if (a->verb == LB_VERB_CREATE && jm(s->objs, key)) {
@@ -255,20 +263,7 @@ int ip_answer(struct ipsim *s) {
              "\"Failure\",\"message\":\"%s \\\"%s\\\" already exists\","
              "\"reason\":\"AlreadyExists\",\"code\":409}",
              a->kind, a->name);
-    struct lb_event fev;
-    lb_event_init(&fev);
-    fev.seq = ++s->seq;
-    fev.at_ms = s->now;
-    fev.source = LB_SRC_OUTCOME;
-    fev.type = LB_EV_OUTCOME;
-    fev.action_id = a->id;
-    fev.http_status = status;
-    ASSERT_OK(lb_event_set(&fev.api_group, a->api_group));
-    ASSERT_OK(lb_event_set(&fev.kind, a->kind));
-    ASSERT_OK(lb_event_set(&fev.ns, a->ns));
-    ASSERT_OK(lb_event_set(&fev.name, a->name));
-    ASSERT_OK(lb_event_prepare(&fev, lb_strdup(msg), strlen(msg)));
-    ip_apply(s, &fev);
+    status_outcome(s, a, status, msg);
     return 1;
   }
   if (a->verb == LB_VERB_CREATE) {
@@ -415,6 +410,26 @@ int count_in(const char *hay, const char *needle) {
   for (const char *p = hay; p && (p = strstr(p, needle)); p++)
     n++;
   return n;
+}
+
+char *ip_explain(struct ipsim *s, const char *kind, const char *name) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  ASSERT(f);
+  ASSERT_OK(lb_explain(s->j, kind, NS, name, f));
+  fclose(f);
+  return buf;
+}
+
+void ip_replay_clean(const char *db) {
+  struct lb_buf out = LB_BUF_INIT;
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "replay %s", db);
+  int rc = lb_test_cli(cmd, &out);
+  if (rc)
+    lb_test_fail(__FILE__, __LINE__, "logbook %s: exit %d: %s", cmd, rc, out.p);
+  lb_buf_release(&out);
 }
 
 int decisions_with(const struct ipsim *s, const char *needle) {

@@ -53,6 +53,11 @@ void ip_put_cs(struct ipsim *s, const char *json);
 void pods_summary(const struct ipsim *s, struct lb_buf *out);
 int count_in(const char *hay, const char *needle);
 int decisions_with(const struct ipsim *s, const char *needle);
+/* `logbook explain` of kind/NS/name on the run's journal (ip_journal);
+ * caller frees. */
+char *ip_explain(struct ipsim *s, const char *kind, const char *name);
+/* Asserts that `logbook replay db` verifies the journal (exit 0). */
+void ip_replay_clean(const char *db);
 /* A user (or a hook's owner) merge-patches a pod; the watch tells. */
 void ip_user_patch(struct ipsim *s, const char *pod, const char *patch);
 /* A user deletes a pod (gone at once); the watch tells. */

@@ -294,24 +294,6 @@ static const char *rev_label(const struct ipsim *s, const char *rev,
   return v ? json_object_get_string(v) : NULL;
 }
 
-static void replay_clean(const char *db) {
-  char cmd[512];
-  const char *bin = getenv("LOGBOOK");
-  snprintf(cmd, sizeof cmd, "%s replay %s > replay.txt 2>&1",
-           bin ? bin : "logbook", db);
-  ASSERT_EQ_INT(system(cmd), 0);
-}
-
-static char *explain(struct ipsim *s, const char *kind, const char *name) {
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream(&buf, &len);
-  ASSERT(f);
-  ASSERT_OK(lb_explain(s->j, kind, NS, name, f));
-  fclose(f);
-  return buf;
-}
-
 TEST(cloneset_scenario14_image_predownload_job) {
   struct ipsim s;
   char job[256], want[512];
@@ -406,12 +388,12 @@ TEST(cloneset_scenario14_image_predownload_job) {
   ASSERT_EQ_INT(decisions_with(&s, want), 1);
   ASSERT_EQ_INT(decisions_with(&s, "image pre-download for "), 1);
   /* `logbook explain imagepulljob/...` tells both decisions */
-  char *out = explain(&s, "ImagePullJob", job);
+  char *out = ip_explain(&s, "ImagePullJob", job);
   ASSERT_CONTAINS(out, "image pre-download for ");
   ASSERT_CONTAINS(out, "image pre-download over: revisions converged");
   free(out);
   ip_free(&s);
-  replay_clean("predownload.db");
+  ip_replay_clean("predownload.db");
 }
 
 TEST(cloneset_scenario14_predownload_ignored_cases) {
@@ -613,7 +595,7 @@ TEST(cloneset_predownload_older_revision_and_gate_off) {
            c_rev, first, second);
   ASSERT_EQ_INT(decisions_with(&s, want), 1);
   ip_free(&s);
-  replay_clean("predownload-abc.db");
+  ip_replay_clean("predownload-abc.db");
 
   /* gate label removed after the job was created */
   ip_init(&s);
