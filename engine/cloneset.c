@@ -63,16 +63,16 @@ static char *revision_data(const struct lb_cloneset *cs, int *rc,
 /* The update revision's template as text, from its revision data (so an
  * in-place diff compares like with like: both through the typed round
  * trip). Caller frees; NULL on allocation failure or bad data. */
-static char *update_template_text(const struct rec *r) {
-  struct json_object *d = json_tokener_parse(r->rev_data), *spec, *t;
-  char *s = NULL;
-  if (d && json_object_object_get_ex(d, "spec", &spec) &&
-      json_object_object_get_ex(spec, "template", &t)) {
-    json_object_object_del(t, "$patch");
-    s = lb_strdup(json_object_to_json_string_ext(t, JSON_C_TO_STRING_PLAIN));
-  }
-  json_object_put(d);
+static char *text_of(struct json_object *t) { /* puts t */
+  char *s =
+      t ? lb_strdup(json_object_to_json_string_ext(t, JSON_C_TO_STRING_PLAIN))
+        : NULL;
+  json_object_put(t);
   return s;
+}
+
+static char *update_template_text(const struct rec *r) {
+  return text_of(lb_rev_template(r->rev_data));
 }
 
 static int resolve_revisions(struct rec *r) {
@@ -286,21 +286,10 @@ static int cmp_victim_ptr(const void *a, const void *b) {
 static struct json_object *template_of_revision(struct rec *r,
                                                 const char *rev) {
   struct lb_crev *cr;
-  struct json_object *d, *spec, *t;
   if (!strcmp(rev, r->update_rev))
     return json_tokener_parse(r->cs->template_json);
   cr = (struct lb_crev *)lb_rctx_get(r->c, LB_KIND_CREV, r->cs->o.ns, rev);
-  if (!cr || !(d = json_tokener_parse(cr->data)))
-    return NULL;
-  if (!json_object_object_get_ex(d, "spec", &spec) ||
-      !json_object_object_get_ex(spec, "template", &t)) {
-    json_object_put(d);
-    return NULL;
-  }
-  json_object_get(t);
-  json_object_put(d);
-  json_object_object_del(t, "$patch");
-  return t;
+  return cr ? lb_rev_template(cr->data) : NULL;
 }
 
 /* A copy of the template spec with the readiness gates CloneSet pods
@@ -873,12 +862,7 @@ static int scale(struct rec *r) {
 
 /* The template of revision rev as JSON text (caller frees), or NULL. */
 static char *template_text(struct rec *r, const char *rev) {
-  struct json_object *t = template_of_revision(r, rev);
-  char *s =
-      t ? lb_strdup(json_object_to_json_string_ext(t, JSON_C_TO_STRING_PLAIN))
-        : NULL;
-  json_object_put(t);
-  return s;
+  return text_of(template_of_revision(r, rev));
 }
 
 /* Refresh's status step for one pod: InPlaceUpdateReady True (initial,

@@ -44,20 +44,6 @@
 
 #define MIN_REPLICAS 3 /* upstream minimumReplicasToPreDownloadImage */
 
-/* The template of revision rev's data ("{"spec":{"template":{...}}}"). */
-static struct json_object *template_of(const struct lb_crev *cr) {
-  struct json_object *d = json_tokener_parse(cr->data), *spec, *t;
-  if (!d || !json_object_object_get_ex(d, "spec", &spec) ||
-      !json_object_object_get_ex(spec, "template", &t)) {
-    json_object_put(d);
-    return NULL;
-  }
-  json_object_get(t);
-  json_object_put(d);
-  json_object_object_del(t, "$patch");
-  return t;
-}
-
 static struct json_object *containers_of(struct json_object *tmpl) {
   struct json_object *spec, *c;
   if (tmpl && json_object_object_get_ex(tmpl, "spec", &spec) &&
@@ -447,8 +433,8 @@ int lb__cs_predownload(struct lb_rctx *c, struct lb_cloneset *cs,
     why = "every pod updates in one batch (partition 0, maxUnavailable >= "
           "replicas)";
   if (!why) {
-    old_t = template_of(cur);
-    new_t = template_of(upd);
+    old_t = lb_rev_template(cur->data);
+    new_t = lb_rev_template(upd->data);
     if (!old_t || !new_t) {
       why = "a revision's data does not parse";
     } else {

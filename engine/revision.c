@@ -52,6 +52,19 @@ struct lb_crev *lb_rev_find_equal(struct lb_crev *const *v, size_t n,
   return best;
 }
 
+struct json_object *lb_rev_template(const char *data) {
+  struct json_object *d = data ? json_tokener_parse(data) : NULL, *spec, *t;
+  if (!d || !json_object_object_get_ex(d, "spec", &spec) ||
+      !json_object_object_get_ex(spec, "template", &t)) {
+    json_object_put(d);
+    return NULL;
+  }
+  json_object_get(t);
+  json_object_put(d);
+  json_object_object_del(t, "$patch");
+  return t;
+}
+
 const char *lb_rev_short_hash(const char *name) {
   const char *dash = strrchr(name, '-');
   return dash ? dash + 1 : name;

@@ -34,6 +34,7 @@
 #include "util.h"
 
 struct lb_rctx;
+struct json_object;
 
 #define LB_ANNO_VCT_HASH "kruise.io/cloneset-volumeclaimtemplate-hash"
 
@@ -84,6 +85,11 @@ void lb_rev_name(const char *cs_name, const char *data, int collision,
  * ~0.1 ms and every event reconciles its CloneSet); the memo is a pure
  * function of template_json, freed with cs. */
 char *lb_rev_data(const struct lb_cloneset *cs, int *rc, const char **why);
+
+/* The pod template inside revision data ("{"spec":{"template":{...}}}")
+ * without its "$patch" key, as a new json-c object (caller puts); NULL
+ * when data is not such a document or on allocation failure. */
+struct json_object *lb_rev_template(const char *data);
 
 /* Reducer step: when the update revision already exists (rollback) and
  * an owned revision carries a higher .revision, patches it to max + 1.
