@@ -30,22 +30,12 @@ static void outcome_event(struct lb_runner *r, const struct lb_action *a,
                           struct lb_outcome *out, int type) {
   struct lb_event ev;
   int rc;
-  lb_event_init(&ev);
-  ev.source = LB_SRC_OUTCOME;
-  ev.type = type;
-  ev.at_ms = out->at_ms;
-  ev.action_id = a->id;
-  ev.http_status = out->http_status;
-  /* identity of the target, whatever the body says */
-  if ((rc = lb_event_set(&ev.api_group, a->api_group)) ||
-      (rc = lb_event_set(&ev.kind, a->kind)) ||
-      (rc = lb_event_set(&ev.ns, a->ns)) ||
-      (rc = lb_event_set(&ev.name, a->name))) {
+  if ((rc = lb_action_answer_init(&ev, a, type, out->http_status))) {
     free(out->body);
-    lb_event_release(&ev);
     fail(r, rc);
     return;
   }
+  ev.at_ms = out->at_ms;
   rc = lb_event_prepare(&ev, out->body, out->body_len);
   out->body = NULL;
   if (rc == LB_EPARSE) { /* a garbled reply is still an outcome */

@@ -6,6 +6,7 @@
 #include <xxhash.h>
 
 #include "err.h"
+#include "event.h"
 
 const char *lb_verb_name(int verb) {
   switch (verb) {
@@ -127,4 +128,20 @@ int lb_decision_seal(struct lb_decision *d, uint64_t prev_chain) {
   d->canonical = lb_buf_detach(&b, &d->canonical_len);
   d->chain = lb_chain_next(prev_chain, d->canonical, d->canonical_len);
   return 0;
+}
+
+int lb_action_answer_init(struct lb_event *ev, const struct lb_action *a,
+                          int type, int http_status) {
+  int rc;
+  lb_event_init(ev);
+  ev->source = LB_SRC_OUTCOME;
+  ev->type = type;
+  ev->action_id = a->id;
+  ev->http_status = http_status;
+  if ((rc = lb_event_set(&ev->api_group, a->api_group)) ||
+      (rc = lb_event_set(&ev->kind, a->kind)) ||
+      (rc = lb_event_set(&ev->ns, a->ns)) ||
+      (rc = lb_event_set(&ev->name, a->name)))
+    lb_event_release(ev);
+  return rc;
 }

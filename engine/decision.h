@@ -91,4 +91,12 @@ struct lb_decisions {
 };
 void lb_decisions_release(struct lb_decisions *ds); /* frees all, n = 0 */
 
+struct lb_event;
+/* Initialises ev as an answer to action a: source OUTCOME, the given type
+ * (LB_EV_OUTCOME, LB_EV_RETRY) and HTTP status, a's id and a's target
+ * identity (whatever the body will say). The caller sets seq and at_ms
+ * and prepares the body. 0, or LB_ENOMEM with ev released. */
+int lb_action_answer_init(struct lb_event *ev, const struct lb_action *a,
+                          int type, int http_status);
+
 #endif

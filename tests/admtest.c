@@ -52,17 +52,9 @@ size_t adm_tick(struct adm *h, int64_t at) {
 size_t adm_answer(struct adm *h, int64_t at, const struct lb_action *a,
                   const char *body) {
   struct lb_event ev;
-  lb_event_init(&ev);
+  ASSERT_OK(lb_action_answer_init(&ev, a, LB_EV_OUTCOME, 200));
   ev.seq = ++h->seq;
   ev.at_ms = at;
-  ev.source = LB_SRC_OUTCOME;
-  ev.type = LB_EV_OUTCOME;
-  ev.action_id = a->id;
-  ev.http_status = 200;
-  ASSERT_OK(lb_event_set(&ev.api_group, a->api_group));
-  ASSERT_OK(lb_event_set(&ev.kind, a->kind));
-  ASSERT_OK(lb_event_set(&ev.ns, a->ns));
-  ASSERT_OK(lb_event_set(&ev.name, a->name));
   char *b = body ? lb_strdup(body) : NULL;
   ASSERT_OK(lb_event_prepare(&ev, b, body ? strlen(body) : 0));
   return apply(h, &ev);

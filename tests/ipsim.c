@@ -203,20 +203,12 @@ int unavailable_pods(const struct ipsim *s) {
 
 /* Folds the outcome of action a: HTTP status with a Status document msg,
  * the object unchanged. */
-static void status_outcome(struct ipsim *s, const struct lb_action *a,
-                           int status, const char *msg) {
+void ip_status_outcome(struct ipsim *s, const struct lb_action *a, int status,
+                       const char *msg) {
   struct lb_event fev;
-  lb_event_init(&fev);
+  ASSERT_OK(lb_action_answer_init(&fev, a, LB_EV_OUTCOME, status));
   fev.seq = ++s->seq;
   fev.at_ms = s->now;
-  fev.source = LB_SRC_OUTCOME;
-  fev.type = LB_EV_OUTCOME;
-  fev.action_id = a->id;
-  fev.http_status = status;
-  ASSERT_OK(lb_event_set(&fev.api_group, a->api_group));
-  ASSERT_OK(lb_event_set(&fev.kind, a->kind));
-  ASSERT_OK(lb_event_set(&fev.ns, a->ns));
-  ASSERT_OK(lb_event_set(&fev.name, a->name));
   ASSERT_OK(lb_event_prepare(&fev, lb_strdup(msg), strlen(msg)));
   ip_apply(s, &fev);
 }
@@ -252,7 +244,7 @@ int ip_answer(struct ipsim *s) {
              "\"Failure\",\"message\":\"pods \\\"%s\\\" is forbidden: "
              "exceeded quota\",\"reason\":\"Forbidden\",\"code\":%d}",
              a->name, status);
-    status_outcome(s, a, status, msg);
+    ip_status_outcome(s, a, status, msg);
     return 1;
   }
   if (a->verb == LB_VERB_CREATE && jm(s->objs, key)) {
@@ -263,7 +255,7 @@ int ip_answer(struct ipsim *s) {
              "\"Failure\",\"message\":\"%s \\\"%s\\\" already exists\","
              "\"reason\":\"AlreadyExists\",\"code\":409}",
              a->kind, a->name);
-    status_outcome(s, a, status, msg);
+    ip_status_outcome(s, a, status, msg);
     return 1;
   }
   if (a->verb == LB_VERB_CREATE) {
@@ -310,17 +302,9 @@ int ip_answer(struct ipsim *s) {
           ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)
           : NULL;
   struct lb_event ev;
-  lb_event_init(&ev);
+  ASSERT_OK(lb_action_answer_init(&ev, a, LB_EV_OUTCOME, status));
   ev.seq = ++s->seq;
   ev.at_ms = s->now;
-  ev.source = LB_SRC_OUTCOME;
-  ev.type = LB_EV_OUTCOME;
-  ev.action_id = a->id;
-  ev.http_status = status;
-  ASSERT_OK(lb_event_set(&ev.api_group, a->api_group));
-  ASSERT_OK(lb_event_set(&ev.kind, a->kind));
-  ASSERT_OK(lb_event_set(&ev.ns, a->ns));
-  ASSERT_OK(lb_event_set(&ev.name, a->name));
   char *b = body ? lb_strdup(body) : NULL;
   ASSERT_OK(lb_event_prepare(&ev, b, body ? strlen(body) : 0));
   ip_apply(s, &ev);

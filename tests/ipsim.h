@@ -53,6 +53,10 @@ void ip_put_cs(struct ipsim *s, const char *json);
 void pods_summary(const struct ipsim *s, struct lb_buf *out);
 int count_in(const char *hay, const char *needle);
 int decisions_with(const struct ipsim *s, const char *needle);
+/* Folds the outcome of action a: HTTP status with the Status document msg,
+ * the object unchanged. */
+void ip_status_outcome(struct ipsim *s, const struct lb_action *a, int status,
+                       const char *msg);
 /* `logbook explain` of kind/NS/name on the run's journal (ip_journal);
  * caller frees. */
 char *ip_explain(struct ipsim *s, const char *kind, const char *name);

@@ -226,19 +226,15 @@ static void both(struct world *w, int src, int type, const char *body,
   size_t nf = w->df.n, nl = w->dl.n;
   w->seq++;
   for (int k = 0; k < 2; k++) {
-    lb_event_init(&ev);
+    if (answer) {
+      ASSERT_OK(lb_action_answer_init(&ev, answer, type, status));
+    } else {
+      lb_event_init(&ev);
+      ev.type = type;
+    }
     ev.seq = w->seq;
     ev.at_ms = w->at;
     ev.source = src;
-    ev.type = type;
-    if (answer) {
-      ev.action_id = answer->id;
-      ev.http_status = status;
-      ASSERT_OK(lb_event_set(&ev.api_group, answer->api_group));
-      ASSERT_OK(lb_event_set(&ev.kind, answer->kind));
-      ASSERT_OK(lb_event_set(&ev.ns, answer->ns));
-      ASSERT_OK(lb_event_set(&ev.name, answer->name));
-    }
     char *b = body ? lb_strdup(body) : NULL;
     ASSERT_OK(lb_event_prepare(&ev, b, body ? strlen(body) : 0));
     ASSERT_OK(lb_engine_apply(k ? w->full : w->fast, &ev, k ? &w->dl : &w->df));

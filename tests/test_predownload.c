@@ -643,20 +643,7 @@ TEST(cloneset_predownload_delete_failure_retried) {
       const char *st = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":"
                        "\"Failure\",\"message\":\"forbidden\",\"reason\":"
                        "\"Forbidden\",\"code\":403}";
-      struct lb_event ev;
-      lb_event_init(&ev);
-      ev.seq = ++s.seq;
-      ev.at_ms = s.now;
-      ev.source = LB_SRC_OUTCOME;
-      ev.type = LB_EV_OUTCOME;
-      ev.action_id = a->id;
-      ev.http_status = 403;
-      ASSERT_OK(lb_event_set(&ev.api_group, a->api_group));
-      ASSERT_OK(lb_event_set(&ev.kind, a->kind));
-      ASSERT_OK(lb_event_set(&ev.ns, a->ns));
-      ASSERT_OK(lb_event_set(&ev.name, a->name));
-      ASSERT_OK(lb_event_prepare(&ev, lb_strdup(st), strlen(st)));
-      ip_apply(&s, &ev);
+      ip_status_outcome(&s, a, 403, st);
       failed = 1;
     } else {
       s.now += 1000;

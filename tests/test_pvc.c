@@ -218,17 +218,9 @@ static size_t h_answer(struct h *h, int64_t at, const struct lb_action *a,
                        int status, const char *body) {
   struct lb_event ev;
   size_t first = h->ds.n;
-  lb_event_init(&ev);
+  ASSERT_OK(lb_action_answer_init(&ev, a, LB_EV_OUTCOME, status));
   ev.seq = ++h->seq;
   ev.at_ms = at;
-  ev.source = LB_SRC_OUTCOME;
-  ev.type = LB_EV_OUTCOME;
-  ev.action_id = a->id;
-  ev.http_status = status;
-  ASSERT_OK(lb_event_set(&ev.api_group, a->api_group));
-  ASSERT_OK(lb_event_set(&ev.kind, a->kind));
-  ASSERT_OK(lb_event_set(&ev.ns, a->ns));
-  ASSERT_OK(lb_event_set(&ev.name, a->name));
   ASSERT_OK(lb_event_prepare(&ev, body ? lb_strdup(body) : NULL,
                              body ? strlen(body) : 0));
   ASSERT_OK(lb_engine_apply(h->e, &ev, &h->ds));
