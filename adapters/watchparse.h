@@ -47,7 +47,9 @@ struct lb_watchparse {
   void *ctx;
   size_t depth; /* '{' / '[' nesting of the current line, outside strings */
   unsigned char in_str, esc; /* inside a string; just after a backslash */
-  void *tok; /* json-c tokener, created on first use (private) */
+  void *tok;         /* json-c tokener, created on first use (private) */
+  int reference;     /* set by tests: json-c validates every line */
+  size_t fast_lines; /* lines validated without json-c (see .c) */
 };
 
 /* Never allocates; max_line may be changed afterwards, before feeding. */

@@ -21,7 +21,9 @@
 #        BENCH_MODES ("InPlaceIfPossible ReCreate"),
 #        BENCH_PERF=1 (perf record -g of the manager during each rollout
 #        window, to $WORK/perf-MODE.data; the CPU figures then include
-#        perf's sampling overhead, so profile and measure in separate runs)
+#        perf's sampling overhead, so profile and measure in separate runs;
+#        BENCH_PERF_ARGS replaces -g, e.g. "--call-graph dwarf -F 250" to
+#        attribute time inside libraries built without frame pointers)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$ROOT/bench/rollout-last.md
@@ -89,8 +91,15 @@ NPID=$!
   --identity bench-manager --lease-name logbook-bench --metrics-bind "$METRICS" \
   --qps "$QPS" --burst "$BURST" --durability batched >>"$WORK/manager.log" 2>&1 &
 MPID=$!
-for _ in $(seq 1 180); do curl -sf "$METRICS/readyz" >/dev/null && break; sleep 0.5; done
-curl -sf "$METRICS/readyz" >/dev/null
+# ready = leader with its first lists folded (a standby is ready at once,
+# so readyz alone can answer before the lease is taken)
+leading() {
+  curl -sf "$METRICS/readyz" >/dev/null &&
+    curl -sf "$METRICS/metrics" | grep -qx 'logbook_leader 1' &&
+    curl -sf "$METRICS/readyz" >/dev/null
+}
+for _ in $(seq 1 180); do leading && break; sleep 0.5; done
+leading
 
 metric() { curl -sf "$METRICS/metrics" | awk -v n="$1" '$1 == n {print $2}'; }
 requests() { metric logbook_api_requests_total; }
@@ -150,7 +159,8 @@ for mode in $MODES; do
   r0=$(requests) c0=$(cpu_ticks) a0=$(actions) e0=$(events) t0=$(now)
   read -r d0 j0 n0 w0 <<<"$(counters)"
   if [ -n "${BENCH_PERF:-}" ]; then
-    perf record -g -p "$MPID" -o "$WORK/perf-$mode.data" >"$WORK/perf-$mode.log" 2>&1 &
+    # shellcheck disable=SC2086 # BENCH_PERF_ARGS is a word list
+    perf record ${BENCH_PERF_ARGS:--g} -p "$MPID" -o "$WORK/perf-$mode.data" >"$WORK/perf-$mode.log" 2>&1 &
     PERFPID=$!
   fi
   log "$mode: rolling $PODS pods to nginx:1.26"

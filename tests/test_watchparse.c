@@ -608,3 +608,183 @@ TEST(watchparse_random_garbage_is_chunking_invariant) {
   free(m);
   free(d);
 }
+
+/* ---- the validator without json-c ----------------------------------------
+ * take_line() asks fast_valid() first and json-c only when it declines; the
+ * split must never change a verdict or an event. Each input is fed twice,
+ * with p.reference (json-c on every line) and without, and the results are
+ * compared; *fast counts the lines the fast path decided. */
+static int feed_mode(struct sink *s, const char *d, size_t n, int reference,
+                     size_t *fast) {
+  struct lb_watchparse p;
+  int rc;
+  lb_watchparse_init(&p, collect, s);
+  p.reference = reference;
+  rc = lb_watchparse_feed(&p, d, n);
+  if (!rc)
+    rc = lb_watchparse_finish(&p);
+  if (fast)
+    *fast = p.fast_lines;
+  lb_watchparse_release(&p);
+  return rc;
+}
+
+static void same_as_reference(const char *d, size_t n, size_t *fast,
+                              const char *what) {
+  struct sink a = {0}, b = {0};
+  int ra = feed_mode(&a, d, n, 1, NULL);
+  int rb = feed_mode(&b, d, n, 0, fast);
+  if (ra != rb || a.n != b.n)
+    lb_test_fail(__FILE__, __LINE__,
+                 "%s: json-c %s with %d events, fast %s "
+                 "with %d",
+                 what, lb_err_name(ra), a.n, lb_err_name(rb), b.n);
+  for (int i = 0; i < a.n; i++)
+    if (a.ev[i].type != b.ev[i].type || a.ev[i].len != b.ev[i].len ||
+        memcmp(a.ev[i].obj, b.ev[i].obj, a.ev[i].len) != 0)
+      lb_test_fail(__FILE__, __LINE__, "%s: event %d differs", what, i);
+  sink_release(&a);
+  sink_release(&b);
+}
+
+TEST(watchparse_fast_validation_edge_cases) {
+  static const struct {
+    const char *value; /* spliced in as the value of object.a */
+    int fast;          /* 1: the fast path decides this line */
+    int ok;            /* 1: it is an event */
+  } rows[] = {
+      {"1", 1, 1},
+      {"-12.50", 1, 1},
+      {"0", 1, 1},
+      {"123456789012345678", 1, 1},
+      {"1234567890123456789", 0, 1}, /* 19 digits: json-c's int64 corner */
+      {"1e3", 0, 1},                 /* exponents: json-c decides */
+      {"2E-7", 0, 1},
+      {"-0", 0, 1},
+      {"01", 0, 0},
+      {"-01", 0, -1}, /* json-c (strict) takes it */
+      {"1.", 0, -1},
+      {".5", 0, 0},
+      {"+1", 0, 0},
+      {"-", 0, 0},
+      {"tru", 0, 0},
+      {"nul", 0, 0},
+      {"falsey", 0, 0},
+      {"[1,2,]", 0, 0},
+      {"{\"k\":1,}", 0, 0},
+      {"{\"k\" 1}", 0, 0},
+      {"[true,false,null,{},[],\"\"]", 1, 1},
+      {"\"\\u00e9\\u65e5\\ud83d\\ude00\"", 0, 1}, /* surrogate escapes */
+      {"\"\\u00e9\\u65e5\\/\\b\\f\\n\\r\\t\\\"\\\\\"", 1, 1},
+      {"\"\\u0000\"", 0, -1}, /* json-c's call: either way, same as it */
+      {"\"\\ud800\"", 0, -1},
+      {"\"\\u12\"", 0, 0},
+      {"\"\\x41\"", 0, 0},
+      {"\"caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf\"", 1, 1},
+      {"\"\xc0\xaf\"", 0, -1},         /* overlong '/' */
+      {"\"\xe0\x80\xaf\"", 0, -1},     /* overlong, 3 bytes */
+      {"\"\xed\xa0\x80\"", 0, -1},     /* a surrogate half in UTF-8 */
+      {"\"\xf4\x90\x80\x80\"", 0, -1}, /* past U+10FFFF */
+      {"\"\xf8\x88\x80\x80\x80\"", 0, 0},
+      {"\"\x80\"", 0, 0},
+      {"\"\xc3\"", 0, 0},
+  };
+  for (size_t r = 0; r < LB_ARRAY_SIZE(rows); r++) {
+    char line[256];
+    struct sink s = {0};
+    size_t fast = 0;
+    int n =
+        snprintf(line, sizeof line,
+                 "{\"type\":\"ADDED\",\"object\":{\"a\":%s}}\n", rows[r].value);
+    same_as_reference(line, (size_t)n, &fast, rows[r].value);
+    if ((int)fast != rows[r].fast)
+      lb_test_fail(__FILE__, __LINE__, "%s: fast path took %zu lines, want %d",
+                   rows[r].value, fast, rows[r].fast);
+    int rc = feed_mode(&s, line, (size_t)n, 0, NULL);
+    if (rows[r].ok >= 0 && (rc == 0) != rows[r].ok)
+      lb_test_fail(__FILE__, __LINE__, "%s: %s", rows[r].value,
+                   lb_err_name(rc));
+    sink_release(&s);
+  }
+}
+
+TEST(watchparse_fast_validation_structure) {
+  static const struct {
+    const char *line;
+    int fast;
+  } rows[] = {
+      {"{\"type\":\"AD\\u0044ED\",\"object\":{}}\n", 0}, /* escaped name */
+      {"{\"t\\u0079pe\":\"ADDED\",\"object\":{}}\n", 1}, /* escaped key */
+      {"{\"type\":\"ADDED\",\"object\":{},\"type\":\"ADDED\"}\n", 0},
+      {"{\"type\":\"ADDED\",\"object\":[]}\n", 0},
+      {"{\"type\":1,\"object\":{}}\n", 0},
+      {"{\"type\":\"ADDEDX\",\"object\":{}}\n", 0},
+      {"{\"type\":\"\",\"object\":{}}\n", 0},
+      {"{\"type\":\"BOOKMARK\",\"object\":{\"metadata\":{}}}\n", 1},
+      {"{\"object\":{},\"type\":\"ERROR\",\"extra\":[1,{\"b\":null}]}\n", 1},
+  };
+  for (size_t r = 0; r < LB_ARRAY_SIZE(rows); r++) {
+    size_t fast = 0;
+    same_as_reference(rows[r].line, strlen(rows[r].line), &fast, rows[r].line);
+    if ((int)fast != rows[r].fast)
+      lb_test_fail(__FILE__, __LINE__, "%s: fast path took %zu lines",
+                   rows[r].line, fast);
+  }
+  /* nesting: 64 levels inside the line are the fast path's, 65 json-c's */
+  for (int depth = 62; depth <= 66; depth++) {
+    struct lb_buf b = LB_BUF_INIT;
+    size_t fast = 0;
+    lb_buf_adds(&b, "{\"type\":\"ADDED\",\"object\":{\"a\":");
+    for (int i = 3; i < depth; i++)
+      lb_buf_adds(&b, "[");
+    lb_buf_adds(&b, "{}");
+    for (int i = 3; i < depth; i++)
+      lb_buf_adds(&b, "]");
+    lb_buf_adds(&b, "}}\n");
+    ASSERT_OK(b.err);
+    same_as_reference(b.p, b.len, &fast, "nesting");
+    if ((int)fast != (depth <= 64))
+      lb_test_fail(__FILE__, __LINE__, "depth %d: fast path took %zu lines",
+                   depth, fast);
+    lb_buf_release(&b);
+  }
+}
+
+/* The reference stream, and thousands of corruptions of it: byte flips,
+ * and splices of the tokens the fast path treats specially. */
+TEST(watchparse_fast_validation_mutations) {
+  static const char *const tokens[] = {
+      "1e5",      "-0",       "01",    "\\u0000",  "\\ud800",
+      "\\u00e9",  "\\",       "\xc0",  "\xe0\x80", "\xed\xa0\x80",
+      "\xf4\x90", "\xc3\xa9", ",",     "}",        "]",
+      ":",        "\"",       "null",  "tru",      "[",
+      "{",        "\\u0054",  "ADDED", "type"};
+  size_t n, fast = 0, fast_total = 0;
+  char *d = stream(&n);
+  char *m = malloc(n + 64);
+  uint64_t seed = 0x5eed0fa57ull;
+  ASSERT(m != NULL);
+  same_as_reference(d, n, &fast, "the reference stream");
+  ASSERT_EQ_INT((int)fast, 6); /* OBJ1 spells 1e3: json-c's line */
+  for (int iter = 0; iter < 4000; iter++) {
+    size_t len = n, at;
+    memcpy(m, d, n);
+    if (iter % 2) {
+      int flips = 1 + (int)(rng(&seed) % 3);
+      for (int f = 0; f < flips; f++)
+        m[rng(&seed) % n] = (char)(rng(&seed) & 0xff);
+    } else {
+      const char *t = tokens[rng(&seed) % LB_ARRAY_SIZE(tokens)];
+      size_t tl = strlen(t);
+      at = rng(&seed) % n;
+      memmove(m + at + tl, m + at, n - at);
+      memcpy(m + at, t, tl);
+      len = n + tl;
+    }
+    same_as_reference(m, len, &fast, "a mutation");
+    fast_total += fast;
+  }
+  ASSERT(fast_total > 4000); /* most mutants keep most lines fast */
+  free(m);
+  free(d);
+}

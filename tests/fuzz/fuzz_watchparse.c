@@ -5,7 +5,10 @@
  * stream. The oracle is differential: feeding the stream whole, in
  * pseudo-random chunks and (for short inputs) one byte at a time must give
  * the same events, byte for byte, and the same final code. Every object
- * handed out must be a JSON object that occurs verbatim in the input. */
+ * handed out must be a JSON object that occurs verbatim in the input. The
+ * validator without json-c is checked against json-c itself: mode 3 feeds
+ * the stream whole with p.reference set (json-c validates every line) and
+ * must give what mode 0 gave. */
 #include <json-c/json.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -70,7 +73,8 @@ static void run_free(struct run *r) {
   free(r->ev);
 }
 
-/* chunk == 0: whole; chunk == 1: byte at a time; else random sizes. */
+/* mode 0: whole; 1: byte at a time; 2: random sizes; 3: whole, json-c
+ * validating every line. */
 static int feed(struct run *r, const uint8_t *d, size_t n, size_t max_line,
                 uint32_t seed, int mode) {
   struct lb_watchparse p;
@@ -79,6 +83,7 @@ static int feed(struct run *r, const uint8_t *d, size_t n, size_t max_line,
   lb_watchparse_init(&p, collect, r);
   if (max_line)
     p.max_line = max_line;
+  p.reference = mode == 3;
   while (at < n && !rc) {
     size_t step = n - at;
     if (mode == 1)
@@ -104,32 +109,34 @@ static int feed(struct run *r, const uint8_t *d, size_t n, size_t max_line,
 
 static void same(const struct run *a, int ra, const struct run *b, int rb) {
   if (ra != rb)
-    die("chunking changed the result code");
+    die("chunking or the validator changed the result code");
   if (a->n != b->n)
-    die("chunking changed the number of events");
+    die("chunking or the validator changed the number of events");
   for (size_t i = 0; i < a->n; i++)
     if (a->ev[i].type != b->ev[i].type || a->ev[i].len != b->ev[i].len ||
         memcmp(a->ev[i].obj, b->ev[i].obj, a->ev[i].len) != 0)
-      die("chunking changed an event");
+      die("chunking or the validator changed an event");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  struct run a = {0}, b = {0}, c = {0};
+  struct run a = {0}, b = {0}, c = {0}, r = {0};
   size_t max_line;
   uint32_t seed;
-  int ra, rb, rc;
+  int ra, rb, rc, rr;
   if (size < 2)
     return 0;
   seed = 0x9e3779b9u ^ data[0];
   max_line = data[1] < 128 ? 0 : (size_t)(data[1] - 100); /* 0 = default */
   data += 2;
   size -= 2;
-  a.in = b.in = c.in = data;
-  a.in_len = b.in_len = c.in_len = size;
+  a.in = b.in = c.in = r.in = data;
+  a.in_len = b.in_len = c.in_len = r.in_len = size;
   ra = feed(&a, data, size, max_line, seed, 0);
   rb = feed(&b, data, size, max_line, seed, 2);
   same(&a, ra, &b, rb);
+  rr = feed(&r, data, size, max_line, seed, 3);
+  same(&a, ra, &r, rr);
   if (size <= 4096) {
     rc = feed(&c, data, size, max_line, seed, 1);
     same(&a, ra, &c, rc);
@@ -137,5 +144,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   run_free(&a);
   run_free(&b);
   run_free(&c);
+  run_free(&r);
   return 0;
 }
