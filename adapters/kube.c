@@ -297,11 +297,6 @@ static void refill(struct lb_kube *k) {
   k->tokens += (double)(now - k->refill_ms) * k->o.qps / 1000.0;
   if (k->tokens > k->o.burst)
     k->tokens = k->o.burst;
-  /* Watches ask the server to end them after 60 s (timeoutSeconds), and
-   * bookmarks arrive about once a minute, so 75 s of silence means a dead
-   * connection (e.g. accepted by an apiserver that then went away). */
-  const char *stall = getenv("LB_WATCH_STALL_SECONDS");
-  k->stall_s = stall && atol(stall) > 0 ? atol(stall) : 75;
   k->refill_ms = now;
 }
 

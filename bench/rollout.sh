@@ -224,11 +224,13 @@ replayed=$("$LOGBOOK" replay "$WORK/manager.db" | grep '^verified ')
   echo
   echo "Reading it: the wall time sits on the QPS floor (the token bucket, not the controller, paces"
   echo "the rollout; the burst of $BURST lets it start a little ahead). Events folded = journaled watch"
-  echo "events and outcomes in the window; each one reconciles the whole CloneSet (O(pods): every"
-  echo "pod is classified, refreshed and counted on every event — see \"Where the time goes\" above),"
-  echo "so the CPU per updated pod grows with the CloneSet's size; the last column says whether the"
-  echo "controller stays within 5 % of the QPS-bound time at $PODS pods (compare a smaller run:"
-  echo "\`BENCH_PODS=100 make bench-cluster\`)."
+  echo "events and outcomes in the window. Each is folded by the engine (a reconcile with nothing to"
+  echo "do on any pod runs from the per-CloneSet aggregates; one that acts on pods still visits"
+  echo "every pod), but most of the manager's CPU is the per-event I/O around it: TLS, the watch"
+  echo "parser, the journal's inserts and group commits (see the update of 2026-12-04 18:50Z above"
+  echo "for a profile). The last column says whether the controller stays within 5 % of the"
+  echo "QPS-bound time at $PODS pods; one run varies by about ±0.4 points, so compare runs, not"
+  echo "figures (and a smaller run: \`BENCH_PODS=100 make bench-cluster\`)."
   echo
   echo "<!-- rollout-bench:end -->"
 } >"$OUT"
