@@ -90,15 +90,9 @@ static int edit_add(struct edits *e, size_t a, size_t b, char *with,
                     size_t len) {
   if (!with)
     return LB_ENOMEM;
-  if (e->n == e->cap) {
-    size_t cap = e->cap ? e->cap * 2 : 8;
-    struct edit *nv = realloc(e->v, cap * sizeof *nv);
-    if (!nv) {
-      free(with);
-      return LB_ENOMEM;
-    }
-    e->v = nv;
-    e->cap = cap;
+  if (lb_reserve(&e->v, &e->cap, e->n + 1, sizeof *e->v, 8)) {
+    free(with);
+    return LB_ENOMEM;
   }
   e->v[e->n++] = (struct edit){a, b, with, len};
   return 0;

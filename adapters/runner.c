@@ -84,14 +84,8 @@ void lb_runner_release(struct lb_runner *r) {
 }
 
 static int hold(struct lb_runner *r, const struct lb_action *a) {
-  if (r->n_held == r->cap_held) {
-    size_t cap = r->cap_held ? r->cap_held * 2 : 16;
-    struct lb_action *n = realloc(r->held, cap * sizeof *n);
-    if (!n)
-      return LB_ENOMEM;
-    r->held = n;
-    r->cap_held = cap;
-  }
+  if (lb_reserve(&r->held, &r->cap_held, r->n_held + 1, sizeof *r->held, 16))
+    return LB_ENOMEM;
   int rc = lb_action_copy(&r->held[r->n_held], a);
   if (!rc)
     r->n_held++;

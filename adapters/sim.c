@@ -240,14 +240,8 @@ static int store_insert(struct lb_sim *s, struct obj *o) {
   size_t i = find_pos(s, o->key, &found);
   if (LB_NEVER(found))
     return LB_EEXIST;
-  if (s->n_objs == s->cap_objs) {
-    size_t nc = s->cap_objs ? s->cap_objs * 2 : 64;
-    struct obj **p = realloc(s->objs, nc * sizeof *p);
-    if (!p)
-      return LB_ENOMEM;
-    s->objs = p;
-    s->cap_objs = nc;
-  }
+  if (lb_reserve(&s->objs, &s->cap_objs, s->n_objs + 1, sizeof *s->objs, 64))
+    return LB_ENOMEM;
   memmove(s->objs + i + 1, s->objs + i, (s->n_objs - i) * sizeof *s->objs);
   s->objs[i] = o;
   s->n_objs++;
@@ -412,14 +406,8 @@ static int64_t counter_add(struct counter **v, size_t *n, size_t *cap,
   }
   if (!add)
     return 0;
-  if (*n == *cap) {
-    size_t nc = *cap ? *cap * 2 : 64;
-    struct counter *p = realloc(*v, nc * sizeof *p);
-    if (!p)
-      return 0;
-    *v = p;
-    *cap = nc;
-  }
+  if (lb_reserve(v, cap, *n + 1, sizeof **v, 64))
+    return 0;
   char *k = lb_strdup(key);
   if (!k)
     return 0;
@@ -500,14 +488,8 @@ static void timer_free(struct timer *t) {
 }
 
 static int heap_push(struct lb_sim *s, struct timer *t) {
-  if (s->n_heap == s->cap_heap) {
-    size_t nc = s->cap_heap ? s->cap_heap * 2 : 64;
-    struct timer **p = realloc(s->heap, nc * sizeof *p);
-    if (!p)
-      return LB_ENOMEM;
-    s->heap = p;
-    s->cap_heap = nc;
-  }
+  if (lb_reserve(&s->heap, &s->cap_heap, s->n_heap + 1, sizeof *s->heap, 64))
+    return LB_ENOMEM;
   size_t i = s->n_heap++;
   s->heap[i] = t;
   while (i > 0) {
@@ -1273,14 +1255,9 @@ struct lb_actuator *lb_sim_actuator(struct lb_sim *s) {
 void lb_sim_fault_action(struct lb_sim *s, int64_t nth, int status) {
   if (nth < 1)
     return;
-  if (s->n_faults == s->cap_faults) {
-    size_t nc = s->cap_faults ? s->cap_faults * 2 : 8;
-    struct fault *p = realloc(s->faults, nc * sizeof *p);
-    if (!p)
-      return;
-    s->faults = p;
-    s->cap_faults = nc;
-  }
+  if (lb_reserve(&s->faults, &s->cap_faults, s->n_faults + 1, sizeof *s->faults,
+                 8))
+    return;
   s->faults[s->n_faults++] = (struct fault){s->n_submitted + nth, status};
 }
 

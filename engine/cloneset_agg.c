@@ -125,14 +125,8 @@ static int count_rev(struct lb_cs_agg *a, const struct lb_pod *p, int sign) {
     return 0;
   }
   if (i == a->n_revs) {
-    if (a->n_revs == a->cap_revs) {
-      size_t nc = a->cap_revs ? a->cap_revs * 2 : 4;
-      struct lb_cs_revcount *nr = realloc(a->revs, nc * sizeof *nr);
-      if (!nr)
-        return LB_ENOMEM;
-      a->revs = nr;
-      a->cap_revs = nc;
-    }
+    if (lb_reserve(&a->revs, &a->cap_revs, a->n_revs + 1, sizeof *a->revs, 4))
+      return LB_ENOMEM;
     if (!(a->revs[i].hash = lb_strdup(sh)))
       return LB_ENOMEM;
     a->revs[i].n = 0;
@@ -177,14 +171,8 @@ static int count(struct lb_cs_agg *a, const struct lb_pod *p, unsigned b,
     a->n_pend--;
     return 0;
   }
-  if (a->n_pend == a->cap_pend) {
-    size_t nc = a->cap_pend ? a->cap_pend * 2 : 16;
-    struct lb_cs_pending *np = realloc(a->pend, nc * sizeof *np);
-    if (!np)
-      return LB_ENOMEM;
-    a->pend = np;
-    a->cap_pend = nc;
-  }
+  if (lb_reserve(&a->pend, &a->cap_pend, a->n_pend + 1, sizeof *a->pend, 16))
+    return LB_ENOMEM;
   memmove(&a->pend[at + 1], &a->pend[at], (a->n_pend - at) * sizeof *a->pend);
   a->pend[at].due = due;
   a->pend[at].pod = p;

@@ -206,18 +206,6 @@ static int rv_older(const char *a, const char *b) {
 /* Ownership index: a CloneSet keeps its pods in c->pods (sorted by name)
  * and its other owned objects (ControllerRevisions, PVCs) in c->owned (a
  * set: every use sorts); each object remembers its slot. */
-static int grow_arr(void **arr, size_t *cap, size_t n) {
-  if (n < *cap)
-    return 0;
-  size_t nc = *cap ? *cap * 2 : 16;
-  void *na = realloc(*arr, nc * sizeof(void *));
-  if (!na)
-    return LB_ENOMEM;
-  *arr = na;
-  *cap = nc;
-  return 0;
-}
-
 /* Pods are kept sorted by name (insertion by binary search), so every
  * reconcile walks them in a deterministic order without sorting; other
  * owned objects are an unordered set. */
@@ -235,7 +223,7 @@ static size_t pod_slot(const struct lb_cloneset *c, const char *name) {
 
 static int cs_link(struct lb_cloneset *c, struct lb_obj *o) {
   if (o->kind == LB_KIND_POD) {
-    if (grow_arr((void **)&c->pods, &c->cap_pods, c->n_pods))
+    if (lb_reserve(&c->pods, &c->cap_pods, c->n_pods + 1, sizeof *c->pods, 16))
       return LB_ENOMEM;
     size_t at = pod_slot(c, o->name);
     memmove(&c->pods[at + 1], &c->pods[at], (c->n_pods - at) * sizeof *c->pods);
@@ -250,7 +238,8 @@ static int cs_link(struct lb_cloneset *c, struct lb_obj *o) {
     for (size_t i = at; i < c->n_pods; i++)
       c->pods[i]->o.owner_idx = i;
   } else {
-    if (grow_arr((void **)&c->owned, &c->cap_owned, c->n_owned))
+    if (lb_reserve(&c->owned, &c->cap_owned, c->n_owned + 1, sizeof *c->owned,
+                   16))
       return LB_ENOMEM;
     o->owner_idx = c->n_owned;
     c->owned[c->n_owned++] = o;
@@ -745,14 +734,8 @@ int lb_engine_emit(struct lb_engine *e, const struct lb_event *ev,
     d->actions[i].id = e->action_seq + 1 + (int64_t)i;
   if ((rc = lb_decision_seal(d, e->chain)))
     return rc;
-  if (out->n == out->cap) {
-    size_t cap = out->cap ? out->cap * 2 : 4;
-    struct lb_decision *nv = realloc(out->v, cap * sizeof *nv);
-    if (!nv)
-      return LB_ENOMEM;
-    out->v = nv;
-    out->cap = cap;
-  }
+  if (lb_reserve(&out->v, &out->cap, out->n + 1, sizeof *out->v, 4))
+    return LB_ENOMEM;
   for (size_t i = 0; i < d->n_actions && !rc; i++)
     if (d->actions[i].verb != LB_VERB_RESPOND)
       rc = add_inflight(e, &d->actions[i], owner_key, owner);

@@ -38,6 +38,28 @@ void lb_buf_reset(struct lb_buf *b) {
     b->p[0] = '\0';
 }
 
+int lb_reserve(void *arrp, size_t *cap, size_t need, size_t size,
+               size_t first) {
+  void *arr;
+  size_t nc;
+  if (need <= *cap)
+    return 0;
+  nc = *cap ? *cap : first ? first : 1;
+  while (nc < need) {
+    if (nc > SIZE_MAX / 2)
+      return LB_ENOMEM;
+    nc *= 2;
+  }
+  if (size && nc > SIZE_MAX / size)
+    return LB_ENOMEM;
+  memcpy(&arr, arrp, sizeof arr); /* T ** seen as void **, without aliasing */
+  if (!(arr = realloc(arr, nc * size)))
+    return LB_ENOMEM;
+  memcpy(arrp, &arr, sizeof arr);
+  *cap = nc;
+  return 0;
+}
+
 static int grow(struct lb_buf *b, size_t extra) {
   size_t want, cap;
   char *p;

@@ -35,6 +35,12 @@ char *lb_strndup(const char *s, size_t n);
 /* Growable byte buffer (git's strbuf). Always NUL-terminated once it holds
  * anything. `err` latches the first allocation failure so call sites can
  * append freely and check once. */
+/* Growable arrays: makes room for `need` elements of `size` bytes in the
+ * array whose address is `arrp` (a T **) and whose capacity is *cap,
+ * doubling from `first`. 0, or LB_ENOMEM with the array and *cap
+ * unchanged (also when the size would overflow). */
+int lb_reserve(void *arrp, size_t *cap, size_t need, size_t size, size_t first);
+
 struct lb_buf {
   char *p;    /* contents, NUL-terminated; NULL when empty and unallocated */
   size_t len; /* bytes used, excluding the NUL */

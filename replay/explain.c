@@ -283,16 +283,8 @@ static int collect(void *ctx, int ncol, const char *const *names,
   struct table *t = ctx;
   const char *const *src = vals ? vals : names;
   t->ncol = ncol;
-  if (t->n + (size_t)ncol > t->cap) {
-    size_t cap = t->cap ? t->cap * 2 : 64;
-    while (cap < t->n + (size_t)ncol)
-      cap *= 2;
-    char **c = realloc(t->cells, cap * sizeof *c);
-    if (!c)
-      return t->err = LB_ENOMEM;
-    t->cells = c;
-    t->cap = cap;
-  }
+  if (lb_reserve(&t->cells, &t->cap, t->n + (size_t)ncol, sizeof *t->cells, 64))
+    return t->err = LB_ENOMEM;
   for (int i = 0; i < ncol; i++)
     t->cells[t->n++] = lb_strdup(src[i] ? src[i] : "NULL");
   return 0;

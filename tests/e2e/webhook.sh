@@ -192,10 +192,13 @@ t_webhook_cabundle_restored() {
   wh_setup_namespaces
   local good
   good=$(base64 -w0 "$WH_CERTS/ca.crt")
-  kubectl patch validatingwebhookconfiguration logbook-validating-webhook-configuration \
-    --type json -p '[{"op":"replace","path":"/webhooks/0/clientConfig/caBundle","value":"Zm9v"}]' >/dev/null
-  [ "$(kubectl get validatingwebhookconfiguration logbook-validating-webhook-configuration \
-    -o jsonpath='{.webhooks[0].clientConfig.caBundle}')" = Zm9v ]
+  # the patch's own reply shows the bad value (the manager may restore it
+  # before a separate GET could see it); good again = a later write by it
+  local bad
+  bad=$(kubectl patch validatingwebhookconfiguration logbook-validating-webhook-configuration \
+    --type json -p '[{"op":"replace","path":"/webhooks/0/clientConfig/caBundle","value":"Zm9v"}]' \
+    -o jsonpath='{.webhooks[0].clientConfig.caBundle}')
+  [ "$bad" = Zm9v ] || { log "patch left caBundle=$bad"; return 1; }
   wait_for "caBundle restored by the manager" 20 bash -c "[ \"\$(kubectl get validatingwebhookconfiguration logbook-validating-webhook-configuration -o jsonpath='{.webhooks[0].clientConfig.caBundle}')\" = '$good' ]"
 }
 
